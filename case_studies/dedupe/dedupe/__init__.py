@@ -1,0 +1,1 @@
+"""A tiny log-processing library with the slow spots real code has."""

@@ -1,0 +1,157 @@
+"""Command line: arguments -> RunConfig -> loop; exit codes. Nothing else.
+
+Exit 0: the run completed (kept or not). 2: bad usage or input, one line, no
+traceback. 1: an internal failure (the traceback goes to error.log in the
+output folder). 130: interrupted; the partial report is still written.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import tomllib
+import traceback
+from pathlib import Path
+
+from .errors import UsageError
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")   # before anything can import litellm
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):   # one line, exit 2 (argparse would print the whole usage)
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="optimize", description="Find, verify and keep real speedups in a Python repository.")
+    p.add_argument("repo", help="the repository: a directory with a pytest suite (git or plain)")
+    p.add_argument("--target", help="func, module.func, module:Class.method, path/file.py::func")
+    p.add_argument("--bench", help="a workload command run from the repo's root, e.g. 'python bench.py'")
+    p.add_argument("--max-targets", type=int, default=3, help="hotspots to work on without --target (3)")
+    p.add_argument("--model", help="a litellm model string, e.g. openai/gpt-4.1 (default: none, offline)")
+    p.add_argument("--api-base", help="base URL of an OpenAI-compatible server")
+    p.add_argument("--candidates", type=int, default=4, help="candidates per target per proposer (4)")
+    p.add_argument("--min-speedup", type=float, default=1.05,
+                   help="keep only when the 95%% interval's low end clears this (1.05)")
+    p.add_argument("--json", type=Path, help="write the JSON report here; patches go beside it")
+    p.add_argument("--out", type=Path, help="folder for the report and patches (default: beside --json, "
+                   "else ~/.cache/optimize/runs/...)")
+    p.add_argument("--apply", action="store_true", help="apply kept edits to the working tree")
+    p.add_argument("--sandbox", default="process", choices=["process"], help="where candidates run")
+    p.add_argument("--max-calls", type=int, default=64, help="captured calls kept per target (64)")
+    p.add_argument("--rounds", type=int, default=6, help="alternating worker rounds per measurement (6)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    report, out_dir, json_path = None, None, None
+    try:
+        args = build_parser().parse_args(argv)
+        config, model, api_base = _config(args)
+        out_dir, json_path = config.out_dir, args.json
+        return _run(config, model, api_base, json_path)
+    except UsageError as exc:
+        print(f"optimize: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("optimize: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:   # an internal failure: say so in one line, keep the traceback
+        where = ""
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / "error.log").write_text(traceback.format_exc())
+            where = f" (traceback in {out_dir / 'error.log'})"
+        print(f"optimize: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return 1
+
+
+def _config(args):
+    from .loop import RunConfig
+    from .measure.runner import MeasureSettings
+    from .propose.llm import resolve_model
+
+    repo = Path(args.repo).expanduser()
+    if not repo.is_dir():
+        raise UsageError(f"{args.repo} is not a directory")
+    repo = repo.resolve()
+    for name, value, low in (("--candidates", args.candidates, 1), ("--max-targets", args.max_targets, 1),
+                             ("--max-calls", args.max_calls, 1), ("--rounds", args.rounds, 2)):
+        if value < low:
+            raise UsageError(f"{name} must be at least {low}, got {value}")
+    if args.min_speedup <= 0:
+        raise UsageError(f"--min-speedup must be positive, got {args.min_speedup}")
+    if args.json and not args.json.parent.expanduser().resolve().is_dir():
+        raise UsageError(f"cannot write {args.json}: {args.json.parent} is not a directory")
+    settings = _pyproject_settings(repo)
+    model, api_base = resolve_model(args.model, settings, os.environ)
+    out_dir = args.out or (args.json.parent.resolve() if args.json else
+                           Path.home() / ".cache" / "optimize" / "runs" / f"{repo.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    config = RunConfig(repo=repo, out_dir=out_dir.expanduser().resolve(), target=args.target,
+                       bench=args.bench or settings.get("bench"), max_targets=args.max_targets,
+                       candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
+                       sandbox=args.sandbox, max_calls=args.max_calls,
+                       measure=MeasureSettings(rounds=args.rounds))
+    return config, model, api_base or args.api_base
+
+
+def _pyproject_settings(repo: Path) -> dict:
+    path = repo / "pyproject.toml"
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path} is not valid TOML: {exc}") from None
+    return data.get("tool", {}).get("optimize", {})
+
+
+def _run(config, model, api_base, json_path) -> int:
+    from .loop import run
+    from .model import Report
+    from .propose.patterns import PatternProposer
+    from .report import View, write_json
+
+    view = View()
+    proposers = [PatternProposer()]
+    if model:
+        from .propose.llm import LLMProposer
+
+        proposers.insert(0, LLMProposer(model, api_base=api_base))
+        view.stage(f"model: {model}, plus the offline pattern catalog")
+    else:
+        view.note("no model configured: running the offline pattern catalog only "
+                  "(set --model, [tool.optimize] model, or OPENAI_API_KEY / ANTHROPIC_API_KEY)")
+    _check_apply(config)
+    report = Report(repo=str(config.repo), model=model, out_dir=str(config.out_dir))
+    try:
+        run(config, proposers, report, view)
+    finally:
+        for p in proposers:
+            if hasattr(p, "usage"):
+                report.llm = p.usage
+        if report.status == "running":
+            report.status = "failed"
+        write_json(report, config.out_dir / "report.json")
+        if json_path:
+            write_json(report, json_path)
+        view.close(report)
+        for note in report.notes:
+            view.note(note)
+        view.console.print(f"report: {json_path or config.out_dir / 'report.json'}")
+    return 130 if report.status == "interrupted" else 0
+
+
+def _check_apply(config) -> None:
+    """--apply refuses up front when the named target's file has uncommitted changes."""
+    if not (config.apply and config.target):
+        return
+    from .target import index_repo, resolve
+    from .workspace import git_repo, is_dirty
+
+    target = resolve(index_repo(config.repo), config.target)
+    repo = git_repo(config.repo)
+    if repo is not None and is_dirty(repo, target.file):
+        raise UsageError(f"--apply: {target.file} has uncommitted changes; commit or stash them first")

@@ -1,0 +1,169 @@
+"""The loop: locate -> profile -> capture -> propose -> verify -> measure -> keep -> report.
+
+It only sequences the stages and decides what to keep; each stage lives in its
+own module and passes plain data. Ctrl-C ends the run cleanly: what was kept
+stays kept and the report says the run was interrupted.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandboxes import Sandbox, get_sandbox
+
+from .keep import keep
+from .measure import stats
+from .measure.runner import MeasureError, MeasureSettings, measure
+from .model import Candidate, Outcome, Report, Target
+from .propose import ProposalContext, Proposer
+from .target import index_repo, replace_definition, resolve
+from .verify import Baseline, TestRun, capture, verify
+from .verify.equivalence import record_expected
+from .verify.runs import pytest_command, python_env
+from .workspace import Workspace
+
+
+@dataclass
+class RunConfig:
+    repo: Path
+    out_dir: Path
+    target: str | None = None
+    bench: str | None = None
+    max_targets: int = 3
+    candidates: int = 4
+    min_speedup: float = 1.05
+    apply: bool = False
+    sandbox: str = "process"
+    max_calls: int = 64
+    measure: MeasureSettings = field(default_factory=MeasureSettings)
+
+
+def run(config: RunConfig, proposers: list[Proposer], report: Report, view) -> Report:
+    sandbox = get_sandbox(config.sandbox)
+    report.sandbox = sandbox.name
+    view.stage(f"copying {config.repo} into a private workspace")
+    ws = Workspace(config.repo)
+    try:
+        targets = locate(config, ws, sandbox, report, view)
+        view.stage("running the tests" + (" and the benchmark" if config.bench else "")
+                   + " to capture calls of " + ", ".join(t.qualname for t in targets))
+        baselines, suite = capture(sandbox, ws.base, ws.scratch("run"), targets, config.bench, config.max_calls)
+        for target in targets:
+            optimize_target(config, ws, sandbox, target, baselines[target.name], suite, proposers, report, view)
+        report.status = "completed"
+    except KeyboardInterrupt:
+        report.status = "interrupted"
+        report.notes.append("interrupted: the report holds what was finished; kept edits stay kept")
+    finally:
+        ws.close()
+    return report
+
+
+def locate(config: RunConfig, ws: Workspace, sandbox: Sandbox, report: Report, view) -> list[Target]:
+    """The explicit --target, or the top hotspots of the workload."""
+    from profilers import profile, rank
+
+    view.stage("locating functions")
+    index = index_repo(ws.base)
+    if config.target:
+        return [resolve(index, config.target)]
+    workload = ["sh", "-c", config.bench] if config.bench else pytest_command([])
+    view.stage(f"profiling {'the benchmark' if config.bench else 'the test suite'}")
+    prof = profile(sandbox, ws.base, workload, python_env(ws.base, index))
+    if prof.error:
+        report.notes.append(f"profiling: {prof.error}")
+    report.hotspots = rank(prof, ws.base, index)
+    chosen = [h.target for h in report.hotspots[:config.max_targets]]
+    if not chosen:
+        report.notes.append("the profile credited no time to the repository's own functions")
+    return chosen
+
+
+def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: Target, baseline: Baseline,
+                    suite: TestRun, proposers: list[Proposer], report: Report, view) -> None:
+    refusal = _refusal(baseline, suite)
+    if not refusal:
+        view.stage(f"replaying the captured calls of {target.qualname} on the original")
+        note = record_expected(sandbox, ws.base, ws.scratch("run"), baseline, timeout=600)
+        if note:
+            report.notes.append(note)
+        if not baseline.stable:
+            refusal = f"no replayable captured calls of {target.name}: nothing to verify against or measure"
+    if refusal:
+        report.notes.append(f"skipped {target.name}: {refusal}")
+        view.note(report.notes[-1])
+        return
+
+    original = ws.original_text(target)
+    share = next((h.share for h in report.hotspots if h.target == target), None)
+    index = {t.qualname: t for t in index_repo(ws.base) if t.file == target.file}
+    context = ProposalContext(original, {q: index[q].source for q in target.callees if q in index}, share)
+    view.stage(f"proposing candidates for {target.qualname}")
+    candidates = [c for p in proposers for c in p.propose(target, context, config.candidates)]
+    view.candidates(target.qualname, len(candidates))
+
+    best: tuple[Outcome, str] | None = None
+    seen = {Candidate(target, "original", textwrap.dedent(target.source)).key: "the original"}
+    for candidate in candidates:
+        view.stage(f"verifying and measuring {candidate.origin} for {target.qualname}")
+        if not candidate.error and candidate.key in seen:   # same normalised AST: measured once
+            outcome, new_text = Outcome(candidate, "rejected", f"same code as {seen[candidate.key]}"), ""
+        else:
+            seen.setdefault(candidate.key, candidate.origin)
+            outcome, new_text = evaluate(config, ws, sandbox, candidate, original, baseline, suite)
+        report.outcomes.append(outcome)
+        view.candidate_done(outcome)
+        if outcome.status == "kept":
+            if best is None or outcome.measurement.speedup > best[0].measurement.speedup:
+                if best is not None:
+                    _demote(best[0], outcome)
+                best = (outcome, new_text)
+            else:
+                _demote(outcome, best[0])
+    if best is not None:
+        outcome, new_text = best
+        report.kept.append(keep(config.repo, config.out_dir, target, outcome.candidate, outcome.measurement,
+                                original, new_text, config.apply, report.notes))
+
+
+def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Candidate, original: str,
+             baseline: Baseline, suite: TestRun) -> tuple[Outcome, str]:
+    """Verify, then measure. Status "kept" here means: verified and significantly faster."""
+    if candidate.error:
+        return Outcome(candidate, "rejected", candidate.error), ""
+    try:
+        new_text = replace_definition(original, candidate.target, candidate.source, candidate.imports)
+    except SyntaxError as exc:
+        return Outcome(candidate, "rejected", f"syntax error on line {exc.lineno}: {exc.msg}"), ""
+    workspace = ws.candidate_copy(candidate.target, new_text)
+    try:
+        verdict = verify(sandbox, workspace, new_text, baseline, suite)
+        if not verdict.ok:
+            return Outcome(candidate, "rejected", verdict.reason), new_text
+        try:
+            m = measure(sandbox, ws.base, workspace, baseline, config.measure)
+        except MeasureError as exc:
+            return Outcome(candidate, "rejected", f"measurement failed: {exc}"), new_text
+        span = f"{m.speedup:.2f}x [{m.ci[0]:.2f}, {m.ci[1]:.2f}]"
+        if not stats.significant(m.ci, config.min_speedup):
+            return Outcome(candidate, "rejected", f"not faster: {span}, below {config.min_speedup}x", m), new_text
+        checked = f"{verdict.calls_checked} captured calls" if verdict.calls_checked else "tests"
+        return Outcome(candidate, "kept", f"{span} faster; verified on tests and {checked}", m), new_text
+    finally:
+        ws.discard(workspace)
+
+
+def _refusal(baseline: Baseline, suite: TestRun) -> str:
+    failing = [n for n in baseline.tests if n in set(suite.failed())]
+    if failing:
+        return "its tests fail on the original code: " + ", ".join(failing[:3])
+    if not baseline.n_calls:
+        return "no test or workload called it"
+    return ""
+
+
+def _demote(loser: Outcome, winner: Outcome) -> None:
+    loser.status = "rejected"
+    loser.reason = (f"verified and faster ({loser.reason.split(' faster')[0]}), but "
+                    f"{winner.candidate.origin} was faster")

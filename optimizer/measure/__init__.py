@@ -1,0 +1,1 @@
+"""Measure: time original and candidate side by side; decide with statistics."""

@@ -1,0 +1,182 @@
+"""The plain data the pipeline stages pass to each other.
+
+locate -> Target, profile -> Hotspot, capture -> CapturedCalls (a file),
+propose -> Candidate, verify -> Verdict, measure -> Measurement, keep -> Kept,
+and the Report that gathers them. No behaviour lives here beyond small
+conveniences; stages are functions over these records.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Target:
+    """One function or method in the user's repository."""
+
+    file: str                 # path relative to the repo root, '/'-separated
+    module: str               # importable dotted module name, e.g. "pkg.mod"
+    qualname: str             # "func" or "Class.method"
+    start_line: int           # 1-based, first line of the def (decorators included)
+    end_line: int             # 1-based, inclusive
+    start_byte: int
+    end_byte: int
+    source: str               # the exact text of the definition, decorators included
+    indent: str               # leading whitespace of the def line
+    class_name: str | None = None
+    imports: tuple[str, ...] = ()   # the module's top-level import statements
+    callees: tuple[str, ...] = ()   # qualnames of functions in the same module it calls
+    import_root: str = ""     # directory (relative to repo) to put on sys.path; "" is the root
+
+    @property
+    def name(self) -> str:
+        """The dotted name reports use: pkg.mod.Class.method."""
+        return f"{self.module}.{self.qualname}"
+
+    @property
+    def func_name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+
+@dataclass
+class Hotspot:
+    name: str
+    file: str
+    line: int
+    share: float              # fraction of profile samples credited to it
+    target: Target | None = None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "file": self.file, "line": self.line, "share": round(self.share, 4)}
+
+
+@dataclass
+class Candidate:
+    """A proposed replacement for a target's definition."""
+
+    target: Target
+    origin: str               # "pattern:<id>" or the model string
+    source: str               # the new definition, dedented (column 0)
+    imports: tuple[str, ...] = ()   # import statements the new code needs at module level
+    note: str = ""            # what the proposer says it did
+    error: str = ""           # a proposer-side failure (unparsable answer); rejected without running
+
+    @property
+    def key(self) -> str:
+        """Identity for deduplication: candidates with the same normalised AST are one."""
+        import ast
+
+        try:
+            body = ast.dump(ast.parse(self.source))
+        except SyntaxError:
+            body = self.source
+        return body + "|" + "|".join(sorted(self.imports))
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    stage: str                # "parse", "import", "tests", "equivalence"
+    reason: str = ""          # plain words, for the report
+    calls_checked: int = 0
+
+
+@dataclass
+class Measurement:
+    speedup: float            # baseline time / candidate time
+    ci: tuple[float, float]   # 95% interval of the speedup
+    baseline_s: float         # median seconds per workload pass, original
+    candidate_s: float        # median seconds per workload pass, candidate
+    samples: int              # samples per side
+    workload: str = "captured calls"
+
+
+@dataclass
+class Outcome:
+    """A candidate's fate: one row of the report."""
+
+    candidate: Candidate
+    status: str               # "kept" | "rejected" | "verified" (passed, lost to a better one)
+    reason: str
+    measurement: Measurement | None = None
+
+    def to_json(self) -> dict:
+        m = self.measurement
+        return {
+            "target": self.candidate.target.name,
+            "origin": self.candidate.origin,
+            "status": self.status,
+            "reason": self.reason,
+            "speedup": round(m.speedup, 4) if m else None,
+            "ci": [round(m.ci[0], 4), round(m.ci[1], 4)] if m else None,
+        }
+
+
+@dataclass
+class Kept:
+    target: Target
+    candidate: Candidate
+    measurement: Measurement
+    diff: str
+    branch: str | None
+    patch_file: str
+    applied: bool = False
+
+    def to_json(self) -> dict:
+        m = self.measurement
+        return {
+            "target": self.target.name,
+            "origin": self.candidate.origin,
+            "speedup": round(m.speedup, 4),
+            "ci": [round(m.ci[0], 4), round(m.ci[1], 4)],
+            "diff": self.diff,
+            "branch": self.branch,
+            "patch_file": self.patch_file,
+            "applied": self.applied,
+        }
+
+
+@dataclass
+class LLMUsage:
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: "LLMUsage") -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+
+
+@dataclass
+class Report:
+    repo: str
+    model: str | None
+    hotspots: list[Hotspot] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+    llm: LLMUsage = field(default_factory=LLMUsage)
+    notes: list[str] = field(default_factory=list)    # plain-language remarks (refused targets, ...)
+    status: str = "running"   # "completed" | "interrupted" | "failed"
+    sandbox: str = ""
+    out_dir: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "repo": self.repo,
+            "model": self.model,
+            "status": self.status,
+            "sandbox": self.sandbox,
+            "hotspots": [h.to_json() for h in self.hotspots],
+            "candidates": [o.to_json() for o in self.outcomes],
+            "kept": [k.to_json() for k in self.kept],
+            "llm": {**asdict(self.llm), "cost_usd": round(self.llm.cost_usd, 6)},
+            "notes": list(self.notes),
+        }
+
+
+def rel(path: Path, root: Path) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()

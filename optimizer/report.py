@@ -1,0 +1,105 @@
+"""Report: the live terminal view (rich) and the JSON report.
+
+On a terminal the view is a live panel: the current stage, a progress bar over
+the candidates, and a table of every candidate's fate. Elsewhere (CI, pipes)
+it prints one plain line per event, which logs well.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .model import Outcome, Report
+
+
+class View:
+    def __init__(self, console=None):
+        from rich.console import Console
+
+        self.console = console or Console(highlight=False)
+        self.live = None
+        self.rows: list[Outcome] = []
+        self.progress = None
+        self.task = None
+        self.stage_text = ""
+        if self.console.is_terminal:
+            from rich.live import Live
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     console=self.console)
+            self.live = Live(self._render(), console=self.console, refresh_per_second=8, transient=False)
+            self.live.start()
+
+    # -- events ---------------------------------------------------------------
+    def stage(self, text: str) -> None:
+        self.stage_text = text
+        if self.live:
+            self.live.update(self._render())
+        else:
+            self.console.print(f"[bold]»[/bold] {text}")
+
+    def note(self, text: str) -> None:
+        self.console.print(f"[yellow]![/yellow] {text}")
+
+    def candidates(self, target: str, total: int) -> None:
+        if self.progress is not None:
+            if self.task is not None:
+                self.progress.remove_task(self.task)
+            self.task = self.progress.add_task(f"candidates for {target}", total=total)
+            self.live.update(self._render())
+
+    def candidate_done(self, outcome: Outcome) -> None:
+        self.rows.append(outcome)
+        if self.live:
+            self.progress.advance(self.task)
+            self.live.update(self._render())
+        else:
+            self.console.print(f"  {_fate(outcome)}  {outcome.candidate.origin}: {outcome.reason}")
+
+    def close(self, report: Report) -> None:
+        if self.live:
+            self.live.stop()
+            self.live = None
+        self.console.print(self._table())
+        for kept in report.kept:
+            where = f"branch {kept.branch}" if kept.branch else "no branch"
+            self.console.print(f"[green]kept[/green] {kept.target.name}: {kept.measurement.speedup:.2f}x "
+                               f"[{kept.measurement.ci[0]:.2f}, {kept.measurement.ci[1]:.2f}] -> {where}, "
+                               f"patch {kept.patch_file}" + (" (applied)" if kept.applied else ""))
+        if not report.kept:
+            self.console.print("nothing kept: no candidate was both verified and significantly faster")
+
+    # -- rendering -------------------------------------------------------------
+    def _render(self):
+        from rich.console import Group
+
+        parts = [f"[bold]{self.stage_text}[/bold]"]
+        if self.task is not None:
+            parts.append(self.progress)
+        if self.rows:
+            parts.append(self._table())
+        return Group(*parts)
+
+    def _table(self):
+        from rich.table import Table
+
+        table = Table(title="candidates", expand=False)
+        for col in ("target", "origin", "fate", "speedup", "reason"):
+            table.add_column(col, overflow="fold")
+        for o in self.rows:
+            m = o.measurement
+            speed = f"{m.speedup:.2f}x [{m.ci[0]:.2f}, {m.ci[1]:.2f}]" if m else "-"
+            table.add_row(o.candidate.target.qualname, o.candidate.origin, _fate(o), speed, o.reason)
+        return table
+
+
+def _fate(o: Outcome) -> str:
+    return "[green]kept[/green]" if o.status == "kept" else "[red]rejected[/red]"
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    tmp.replace(path)   # a reader never sees half a report

@@ -1,0 +1,46 @@
+"""Verify: a candidate must parse, import, pass the tests that exercise the
+target, and behave like the original on every replayable captured call.
+The first failing check rejects it, with the reason in plain words."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sandboxes import Sandbox
+
+from ..model import Verdict
+from . import equivalence
+from .capture import Baseline, capture
+from .runs import python_env
+from .tests import TestRun, run_tests
+
+__all__ = ["Baseline", "capture", "verify", "TestRun"]
+
+
+def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline, suite: TestRun) -> Verdict:
+    t = baseline.target
+    try:
+        compile(new_text, t.file, "exec")
+    except SyntaxError as exc:
+        return Verdict(False, "parse", f"syntax error on line {exc.lineno}: {exc.msg}")
+
+    timeout = max(60.0, 5 * baseline.suite_seconds + 30)
+    imported = sandbox.run([sys.executable, "-c", f"import {t.module}"], workspace,
+                           env=python_env(workspace, [t]), timeout=60)
+    if not imported.ok:
+        return Verdict(False, "import", "import failed: " + imported.last_line())
+
+    # The tests that call the target; with none known, the whole suite, minus what already failed.
+    run = run_tests(sandbox, workspace, [t], baseline.tests, timeout)
+    if run.result.timed_out:
+        return Verdict(False, "tests", f"tests timed out after {timeout:.0f}s")
+    already_failing = set(suite.failed())
+    broken = [n for n in run.failed() if n not in already_failing]
+    if broken or run.crashed or (run.result.returncode == 1 and not run.failed()):
+        detail = ", ".join(broken[:3]) or run.result.last_line()
+        return Verdict(False, "tests", f"tests failed: {detail}")
+
+    if baseline.expected_file and baseline.stable:
+        return equivalence.check(sandbox, workspace, baseline, timeout)
+    return Verdict(True, "tests", "no replayable captured calls: verified by tests only")
+

@@ -1,0 +1,25 @@
+"""A pytest plugin (loaded through PYTEST_PLUGINS) writing each test's outcome to
+the JSON file named by OPTIMIZE_RESULTS, so the optimizer knows which tests
+passed without parsing pytest's output."""
+import json
+import os
+
+_outcomes = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or report.outcome != "passed":
+        previous = _outcomes.get(report.nodeid)
+        if previous in ("failed", "error"):
+            return
+        outcome = report.outcome
+        if report.when != "call" and outcome == "failed":
+            outcome = "error"
+        _outcomes[report.nodeid] = outcome
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = os.environ.get("OPTIMIZE_RESULTS")
+    if path:
+        with open(path, "w") as fh:
+            json.dump(_outcomes, fh)

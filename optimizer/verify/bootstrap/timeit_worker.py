@@ -1,0 +1,56 @@
+"""Time a function over replayed calls, in a fresh process (pyperf's worker model).
+
+  timeit_worker.py MODULE QUALNAME CALLS INDICES_JSON OUT_JSON LOOPS SAMPLES
+
+LOOPS=0 calibrates: it prints the loop count that makes one sample last about
+the target duration (given as SAMPLES, in seconds). Arguments are unpickled
+afresh for every pass, outside the timed region, so mutating functions see the
+same inputs each time.
+"""
+import gc
+import json
+import pickle
+import sys
+import time
+
+from harness import load_calls, load_function
+
+
+def passes(fn, blobs, loops):
+    """Seconds per pass over all calls, timing only the calls."""
+    prepared = [[pickle.loads(b) for b in blobs] for _ in range(loops)]
+    gc.collect()
+    start = time.perf_counter()
+    for one_pass in prepared:
+        for args, kwargs in one_pass:
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                pass
+    return (time.perf_counter() - start) / loops
+
+
+def main(module, qualname, calls_path, indices_path, out_path, loops, samples):
+    fn = load_function(module, qualname)
+    calls = load_calls(calls_path)
+    with open(indices_path) as fh:
+        blobs = [calls[i]["args"] for i in json.load(fh)]
+    loops = int(loops)
+    if loops == 0:
+        target = float(samples)
+        loops = 1
+        while True:
+            elapsed = passes(fn, blobs, loops) * loops
+            if elapsed >= target or loops >= 1_000_000:
+                break
+            loops = min(1_000_000, max(loops * 2, int(loops * target / max(elapsed, 1e-9) * 1.1)))
+        result = {"loops": loops, "pass_seconds": elapsed / loops}
+    else:
+        passes(fn, blobs, loops)   # warm-up
+        result = {"samples": [passes(fn, blobs, loops) for _ in range(int(samples))]}
+    with open(out_path, "w") as fh:
+        json.dump(result, fh)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

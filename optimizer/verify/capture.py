@@ -1,0 +1,80 @@
+"""Capture: run the original under the tests (and --bench) with the target
+functions wrapped, and learn per target which tests call it and with what."""
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandboxes import Sandbox
+
+from ..errors import UsageError
+from ..model import Target
+from .runs import python_env
+from .tests import TestRun, run_tests
+
+
+@dataclass
+class Baseline:
+    """What the original does, for one target."""
+
+    target: Target
+    tests: list[str] = field(default_factory=list)   # node ids of the tests that call it
+    calls_file: Path | None = None                    # pickled list of captured calls
+    n_calls: int = 0
+    expected_file: Path | None = None                 # the original's replayed outcomes
+    stable: list[int] = field(default_factory=list)   # calls whose replay is deterministic
+    suite_seconds: float = 0.0
+
+
+def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], bench: str | None,
+            max_calls: int = 64, suite_timeout: float = 1800.0) -> tuple[dict[str, Baseline], TestRun]:
+    """One run of the whole suite (and one of the bench) with every target wrapped."""
+    out_dir = scratch / "capture"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = scratch / "capture.json"
+    config.write_text(json.dumps({
+        "targets": [{"key": t.name, "module": t.module, "qualname": t.qualname} for t in targets],
+        "out_dir": str(out_dir), "max_calls": max_calls,
+    }))
+    suite = run_tests(sandbox, base, targets, [], suite_timeout, capture_config=config)
+    if suite.crashed:
+        raise UsageError("the test suite could not run in a copy of the repository: "
+                         + suite.result.last_line())
+    if bench:
+        env = python_env(base, targets, capture_config=config)
+        result = sandbox.run(["sh", "-c", bench], base, env=env, timeout=suite_timeout)
+        if not result.ok:
+            raise UsageError(f"the benchmark command failed (exit {result.returncode}): "
+                             + result.last_line())
+    tests, calls = _merge(out_dir, targets, max_calls)
+    calls_dir = scratch / "calls"
+    calls_dir.mkdir(exist_ok=True)
+    baselines = {}
+    for t in targets:
+        baseline = Baseline(t, tests=sorted(tests[t.name]), suite_seconds=suite.result.seconds)
+        if calls[t.name]:
+            baseline.calls_file = calls_dir / f"{t.name}.pkl"
+            baseline.calls_file.write_bytes(pickle.dumps(calls[t.name], protocol=4))
+            baseline.n_calls = len(calls[t.name])
+        baselines[t.name] = baseline
+    return baselines, suite
+
+
+def _merge(out_dir: Path, targets: list[Target], max_calls: int) -> tuple[dict[str, set], dict[str, list]]:
+    """Combine the records of every process of the run. The files were written by
+    the original code under its own tests, never by a candidate: safe to unpickle."""
+    seen: dict[str, set[bytes]] = {t.name: set() for t in targets}
+    tests: dict[str, set[str]] = {t.name: set() for t in targets}
+    calls: dict[str, list] = {t.name: [] for t in targets}
+    for path in sorted(out_dir.glob("capture-*.pkl")):
+        data = pickle.loads(path.read_bytes())
+        for key, records in data["calls"].items():
+            for rec in records:
+                if rec["args"] not in seen[key] and len(calls[key]) < max_calls:
+                    seen[key].add(rec["args"])
+                    calls[key].append(rec)
+        for key, ids in data["tests"].items():
+            tests[key].update(ids)
+    return tests, calls

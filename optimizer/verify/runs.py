@@ -1,0 +1,38 @@
+"""How the optimizer starts Python in a workspace: one place for the command
+lines and the environment, so every stage runs code the same way."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from sandboxes import scrubbed_env
+
+from ..model import Target
+
+BOOTSTRAP = Path(__file__).parent / "bootstrap"
+
+
+def python_env(workspace: Path, targets: list[Target], capture_config: Path | None = None,
+               results_file: Path | None = None) -> dict[str, str]:
+    """The scrubbed environment plus what imports the repo's modules; with a capture
+    config or a results file, our bootstrap (sitecustomize, pytest plugin) comes first."""
+    roots = [str(BOOTSTRAP)] if (capture_config or results_file) else []
+    roots.append(str(workspace))
+    roots += sorted({str(workspace / t.import_root) for t in targets if t.import_root})
+    # The interpreter running us comes first on PATH, so `python bench.py` means it.
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "/usr/bin:/bin")])
+    extra = {"PYTHONPATH": os.pathsep.join(roots), "PATH": path}
+    if capture_config:
+        extra["OPTIMIZE_CAPTURE"] = str(capture_config)
+    if results_file:
+        extra.update(OPTIMIZE_RESULTS=str(results_file), PYTEST_PLUGINS="optimize_results")
+    return scrubbed_env(workspace, extra)
+
+
+def pytest_command(node_ids: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no", *node_ids]
+
+
+def worker_command(script: str, *args: object) -> list[str]:
+    return [sys.executable, str(BOOTSTRAP / script), *map(str, args)]

@@ -1,0 +1,44 @@
+"""Run the repository's pytest suite (or some of its tests) in a workspace."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandboxes import RunResult, Sandbox
+
+from ..model import Target
+from .runs import pytest_command, python_env
+
+# More node ids than this go to pytest as their files instead (command-line length).
+_MAX_NODE_IDS = 200
+
+
+@dataclass
+class TestRun:
+    result: RunResult
+    outcomes: dict[str, str] = field(default_factory=dict)   # node id -> passed/failed/error/skipped
+
+    @property
+    def collected_nothing(self) -> bool:
+        return self.result.returncode == 5
+
+    @property
+    def crashed(self) -> bool:
+        """pytest itself failed (usage error, internal error, interrupted): no verdict on tests."""
+        return self.result.timed_out or self.result.returncode not in (0, 1, 5)
+
+    def failed(self) -> list[str]:
+        return sorted(n for n, o in self.outcomes.items() if o in ("failed", "error"))
+
+
+def run_tests(sandbox: Sandbox, workspace: Path, targets: list[Target], node_ids: list[str],
+              timeout: float, capture_config: Path | None = None) -> TestRun:
+    results = workspace / ".home" / "pytest-results.json"
+    results.parent.mkdir(exist_ok=True)
+    if len(node_ids) > _MAX_NODE_IDS:
+        node_ids = sorted({n.split("::", 1)[0] for n in node_ids})
+    env = python_env(workspace, targets, capture_config=capture_config, results_file=results)
+    result = sandbox.run(pytest_command(node_ids), workspace, env=env, timeout=timeout)
+    outcomes = json.loads(results.read_text()) if results.exists() else {}
+    return TestRun(result, outcomes)

@@ -1,0 +1,135 @@
+"""The isolated copies of the user's repository, and the git side of keeping an edit.
+
+The user's tree is only ever read here, except by `apply_to_tree` (only with
+--apply) and `commit_to_branch`, which writes objects and one new branch ref
+through a private index file: the working tree, the index and HEAD stay as
+they were.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .model import Target
+
+# Never copied into a workspace: version control, environments, caches.
+_NOT_COPIED = {".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "node_modules", ".tox", ".nox",
+               ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", ".optimize-out"}
+
+
+class Workspace:
+    """A temporary root holding `base/`, a pristine copy of the repo, and per-candidate copies."""
+
+    def __init__(self, repo: Path):
+        self.repo = repo.resolve()
+        self.root = Path(tempfile.mkdtemp(prefix="optimize-"))
+        self.base = self.root / "base"
+        shutil.copytree(self.repo, self.base, symlinks=True,
+                        ignore=lambda d, names: [n for n in names if n in _NOT_COPIED])
+        self._count = 0
+
+    def original_text(self, target: Target) -> str:
+        return (self.base / target.file).read_text()
+
+    def candidate_copy(self, target: Target, new_text: str) -> Path:
+        """A fresh copy of base with the target's file replaced: a candidate cannot
+        leave anything behind for the next one."""
+        self._count += 1
+        dst = self.root / f"cand{self._count}"
+        shutil.copytree(self.base, dst, symlinks=True)
+        (dst / target.file).write_text(new_text)
+        return dst
+
+    def scratch(self, name: str) -> Path:
+        path = self.root / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def discard(self, path: Path) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def unified_diff(rel_path: str, old: str, new: str) -> str:
+    """A diff that `git apply` accepts, including the no-newline-at-end marker."""
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                 f"a/{rel_path}", f"b/{rel_path}")
+    out = [f"diff --git a/{rel_path} b/{rel_path}\n"]
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out) if len(out) > 1 else ""
+
+
+# --- git -------------------------------------------------------------------------
+
+def git_repo(path: Path):
+    """The GitPython Repo whose work tree is exactly `path`, or None for a plain folder."""
+    import git
+
+    try:
+        repo = git.Repo(path)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    if repo.bare or Path(repo.working_tree_dir).resolve() != path.resolve():
+        return None
+    try:
+        repo.head.commit
+    except ValueError:   # no commits yet: nothing to branch from
+        return None
+    return repo
+
+
+def is_dirty(repo, rel_path: str) -> bool:
+    """Uncommitted changes to rel_path, staged or not (an untracked file counts)."""
+    if rel_path in repo.untracked_files:
+        return True
+    return bool(repo.git.status("--porcelain", "--", rel_path).strip())
+
+
+def commit_to_branch(repo, rel_path: str, new_text: str, message: str, branch_stem: str) -> str:
+    """Commit new_text as rel_path on a new branch off HEAD, without touching the
+    working tree, the index or HEAD. Returns the branch name."""
+    tmp = tempfile.mkdtemp(prefix="optimize-git-")
+    try:
+        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        content = os.path.join(tmp, "content")
+        Path(content).write_text(new_text)
+        mode = repo.git.ls_tree("HEAD", "--", rel_path).split(" ", 1)[0] or "100644"
+        repo.git.read_tree("HEAD", env=env)
+        blob = repo.git.hash_object("-w", "--path", rel_path, content)
+        repo.git.update_index("--add", "--cacheinfo", f"{mode},{blob},{rel_path}", env=env)
+        tree = repo.git.write_tree(env=env)
+        commit = repo.git.commit_tree(tree, "-p", "HEAD", "-m", message, env={**env, **_identity(repo)})
+        branch = _free_branch(repo, f"optimize/{branch_stem}")
+        repo.git.update_ref(f"refs/heads/{branch}", commit)
+        return branch
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _identity(repo) -> dict[str, str]:
+    """The user's git identity when configured, else a neutral one (commit-tree needs one)."""
+    reader = repo.config_reader()
+    name = reader.get_value("user", "name", "") or "optimize"
+    email = reader.get_value("user", "email", "") or "optimize@localhost"
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+
+def _free_branch(repo, name: str) -> str:
+    existing = {h.name for h in repo.heads}
+    candidate, n = name, 1
+    while candidate in existing:
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
+
+
+def branch_stem(target: Target) -> str:
+    return target.qualname.replace("<", "").replace(">", "")
+

@@ -1,0 +1,69 @@
+"""Sample call stacks of a workload: py-spy when it can attach, else an in-process
+sampling thread (installed by the optimizer's sitecustomize). Both yield py-spy's
+raw format: `frame;frame;... count`, outermost frame first."""
+from __future__ import annotations
+
+import shutil
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandboxes import Sandbox
+
+Frame = tuple[str, str, int]   # (function, file, line)
+
+
+@dataclass
+class Profile:
+    stacks: Counter = field(default_factory=Counter)   # tuple[Frame, ...] -> samples
+    tool: str = ""
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.stacks.values())
+
+
+def profile(sandbox: Sandbox, workspace: Path, command: list[str], env: dict[str, str],
+            timeout: float = 1800.0, rate: int = 250) -> Profile:
+    out_dir = workspace / ".home" / "profile"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if Path(py_spy).exists():
+        raw = out_dir / "py-spy.txt"
+        cmd = [py_spy, "record", "--format", "raw", "--full-filenames", "--subprocesses",
+               "--rate", str(rate), "--output", str(raw), "--", *command]
+        result = sandbox.run(cmd, workspace, env=env, timeout=timeout)
+        if result.ok and raw.exists():
+            prof = Profile(parse_raw(raw.read_text()), "py-spy", result.seconds)
+            if prof.total:
+                return prof
+    result = sandbox.run(command, workspace, env={**env, "OPTIMIZE_SAMPLE": str(out_dir)}, timeout=timeout)
+    stacks: Counter = Counter()
+    for path in out_dir.glob("samples-*.txt"):
+        stacks.update(parse_raw(path.read_text()))
+    return Profile(stacks, "sampler", result.seconds,
+                   error="" if result.ok else f"workload failed (exit {result.returncode}): {result.last_line()}")
+
+
+def parse_raw(text: str) -> Counter:
+    stacks: Counter = Counter()
+    for line in text.splitlines():
+        body, _, count = line.rpartition(" ")
+        if not body or not count.isdigit():
+            continue
+        frames = tuple(f for f in (_frame(part) for part in body.split(";")) if f)
+        if frames:
+            stacks[frames] += int(count)
+    return stacks
+
+
+def _frame(text: str) -> Frame | None:
+    """'func (path/to/file.py:12)' -> ('func', 'path/to/file.py', 12); process labels -> None."""
+    if not text.endswith(")") or " (" not in text:
+        return None
+    func, _, where = text[:-1].rpartition(" (")
+    path, _, line = where.rpartition(":")
+    return (func, path, int(line)) if line.isdigit() and path else None
