@@ -1,0 +1,201 @@
+"""The model proposer: ask an LLM (through litellm) for k rewrites of a target.
+
+litellm is imported lazily: it takes ~2 s to import and the offline paths
+(patterns, --help, usage errors) should not pay for it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Mapping
+
+import prompts
+
+from ..errors import UsageError
+from ..model import Candidate, LLMUsage, Target
+from .base import ProposalContext
+from .parse import ParseError, parse_answer
+
+DEFAULT_OPENAI_MODEL = "openai/gpt-4.1"
+DEFAULT_ANTHROPIC_MODEL = "anthropic/claude-sonnet-4-5"
+
+# Messages that mean "no usable key", whatever status litellm dressed them in:
+# with openai>=2 a missing OPENAI_API_KEY surfaces as InternalServerError (500).
+_MISSING_KEY = re.compile(r"missing credentials|missing \w+ api key|api_key client option must be set", re.I)
+_UNKNOWN_MODEL = re.compile(r"LLM Provider NOT provided|model_not_found|does not exist|unknown model|invalid model", re.I)
+
+
+def _litellm():
+    """Import litellm quietly and without network access."""
+    # Without this, importing litellm fetches the model price list from GitHub.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True   # no "Give Feedback / Get Help" banners on errors
+    litellm.telemetry = False
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return litellm
+
+
+class LLMProposer:
+    """Proposer backed by any litellm model string ("openai/gpt-4.1", "anthropic/...", ...)."""
+
+    def __init__(self, model: str, api_base: str | None = None, api_key: str | None = None,
+                 timeout: float = 120.0, temperature: float = 0.7, *,
+                 num_retries: int = 2, retry_delay: float = 1.0):
+        self.name = model
+        self.model = model
+        self.api_base = api_base
+        self.api_key = api_key
+        self.timeout = timeout
+        self.temperature = temperature
+        # We retry ourselves: litellm's num_retries needs the optional `tenacity` package
+        # (without it every error becomes a bare Exception), retries even 401s, and does
+        # not back off.
+        self.num_retries = num_retries
+        self.retry_delay = retry_delay
+        self.usage = LLMUsage()
+
+    # -- the protocol ----------------------------------------------------------------------
+    def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:
+        if k <= 0:
+            return []
+        litellm = _litellm()   # import once, before the threads race to do it
+        messages = self.messages(target, context)
+        results: list[tuple[Candidate, LLMUsage]] = []
+        with ThreadPoolExecutor(max_workers=min(4, k), thread_name_prefix="llm") as pool:
+            futures = [pool.submit(self._one, litellm, target, messages) for _ in range(k)]
+            try:
+                for f in futures:
+                    results.append(f.result())
+            except UsageError:
+                # Bad credentials or model: every other call would fail the same way.
+                for f in futures:
+                    f.cancel()
+                raise
+            finally:
+                for _, used in results:
+                    self.usage.add(used)
+        return [c for c, _ in results]
+
+    def messages(self, target: Target, context: ProposalContext) -> list[dict]:
+        user = prompts.render(
+            "optimize",
+            target_name=target.name,
+            func_name=target.func_name,
+            source=_dedented(target.source, target.indent),
+            imports=tuple(target.imports),
+            callee_sources={q: textwrap.dedent(s).strip("\n") for q, s in context.callee_sources.items()},
+            share=context.share,
+            python_version=context.python_version,
+            feedback=context.feedback,
+        )
+        return [{"role": "system", "content": prompts.render("system")},
+                {"role": "user", "content": user}]
+
+    # -- one call --------------------------------------------------------------------------
+    def _one(self, litellm, target: Target, messages: list[dict]) -> tuple[Candidate, LLMUsage]:
+        used = LLMUsage()
+        try:
+            response = self._complete(litellm, messages)
+        except UsageError:
+            raise
+        except Exception as exc:   # noqa: BLE001 - any provider failure is this candidate's failure
+            return Candidate(target, self.model, "", error=f"model call failed: {_one_line(exc)}"), used
+
+        used.calls = 1
+        u = getattr(response, "usage", None)
+        used.prompt_tokens = int(getattr(u, "prompt_tokens", 0) or 0)
+        used.completion_tokens = int(getattr(u, "completion_tokens", 0) or 0)
+        try:
+            used.cost_usd = float(litellm.completion_cost(completion_response=response) or 0.0)
+        except Exception:   # noqa: BLE001 - models missing from the price map cost "unknown", i.e. 0
+            used.cost_usd = 0.0
+
+        answer = response.choices[0].message.content or ""
+        try:
+            source, imports = parse_answer(answer, target.func_name)
+        except ParseError as exc:
+            return Candidate(target, self.model, "", error=f"unusable answer: {exc.reason}"), used
+        return Candidate(target, self.model, source, imports, note=_prose(answer)), used
+
+    def _complete(self, litellm, messages: list[dict]):
+        for attempt in range(self.num_retries + 1):
+            try:
+                return litellm.completion(
+                    model=self.model,
+                    messages=messages,
+                    api_base=self.api_base,
+                    api_key=self.api_key,
+                    timeout=self.timeout,
+                    temperature=self.temperature,
+                    drop_params=True,   # models that refuse `temperature` (o-series) get it dropped
+                    max_retries=0,      # no hidden retries in the openai client under ours
+                )
+            except Exception as exc:   # noqa: BLE001 - classified below
+                self._raise_if_usage_error(exc)
+                if attempt == self.num_retries or not _transient(exc):
+                    raise
+                time.sleep(self.retry_delay * (2 ** attempt))
+
+    def _raise_if_usage_error(self, exc: Exception) -> None:
+        status = getattr(exc, "status_code", None)
+        msg = _one_line(exc)
+        if status in (401, 403) or _MISSING_KEY.search(msg):
+            raise UsageError(f"model provider rejected the credentials for {self.model}: {msg}") from None
+        if status == 404 or (status == 400 and _UNKNOWN_MODEL.search(msg)):
+            raise UsageError(f"model provider does not know {self.model}: {msg}") from None
+
+
+def resolve_model(flag: str | None, pyproject_config: Mapping, environ: Mapping[str, str]
+                  ) -> tuple[str | None, str | None]:
+    """(model, api_base): the --model flag, else [tool.optimize] model, else a default chosen
+    by which provider key is in the environment; (None, None) when there is no model."""
+    cfg = pyproject_config or {}
+    if "tool" in cfg:   # accept the whole pyproject table as well as its [tool.optimize] part
+        cfg = cfg.get("tool", {}).get("optimize", {}) or {}
+    api_base = cfg.get("api_base") or None
+    model = flag or cfg.get("model") or None
+    if model is None:
+        if environ.get("OPENAI_API_KEY"):
+            model = DEFAULT_OPENAI_MODEL
+        elif environ.get("ANTHROPIC_API_KEY"):
+            model = DEFAULT_ANTHROPIC_MODEL
+        else:
+            return None, None
+    return model, api_base
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth another try: timeouts, rate limits, server errors, dropped connections."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status in (408, 409, 429) or status >= 500
+    return "timeout" in type(exc).__name__.lower() or "connection" in type(exc).__name__.lower()
+
+
+def _one_line(exc: Exception, limit: int = 300) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    # litellm says "litellm.RateLimitError: RateLimitError: OpenAIException - <provider text>"
+    text = re.sub(r"^litellm\.\w+: ", "", text)
+    text = re.sub(r"\b\w+Exception - ", "", text, count=1)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _dedented(source: str, indent: str) -> str:
+    """A method's source may start at the `def` column with later lines still indented."""
+    if indent and not source[:1].isspace():
+        source = indent + source
+    return textwrap.dedent(source).strip("\n")
+
+
+def _prose(answer: str, limit: int = 300) -> str:
+    """What the model said outside its code, as the candidate's note."""
+    text = re.sub(r"```.*?(```|$)", " ", answer, flags=re.S)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,30 @@
+"""Prompt templates for the model proposer, rendered with jinja2.
+
+StrictUndefined makes a missing variable an error at render time rather than
+an empty string silently sent to the model.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+_DIR = Path(__file__).parent
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_DIR)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,  # prompts are plain text; escaping would mangle code
+    )
+
+
+def render(name: str, /, **variables) -> str:
+    """Render prompts/<name>.jinja. `name` is positional-only so a template may use a `name` variable too."""
+    return _env().get_template(f"{name}.jinja").render(**variables)

@@ -1,0 +1,149 @@
+"""LLMProposer over real litellm and real HTTP, against the fake OpenAI server."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from optimizer.errors import UsageError
+from optimizer.model import Target
+from optimizer.propose.base import ProposalContext
+from optimizer.propose.llm import LLMProposer, resolve_model
+
+SOURCE = "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
+GOOD = "Use the builtin.\n```python\nimport operator\n\ndef total(xs):\n    return sum(xs)\n```\n"
+GOOD2 = "```python\ndef total(xs):\n    # C loop\n    return sum(xs, 0)\n```"
+
+
+@pytest.fixture(autouse=True)
+def no_real_keys(monkeypatch):
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def target() -> Target:
+    return Target(file="pkg/mod.py", module="pkg.mod", qualname="total", start_line=3, end_line=7,
+                  start_byte=20, end_byte=20 + len(SOURCE), source=SOURCE, indent="",
+                  imports=("import math",), callees=("helper",))
+
+
+def context(**kw) -> ProposalContext:
+    kw.setdefault("callee_sources", {"helper": "def helper(x):\n    return x * 2\n"})
+    return ProposalContext(module_source="import math\n\n" + SOURCE, share=0.42, **kw)
+
+
+def proposer(server, **kw) -> LLMProposer:
+    kw.setdefault("retry_delay", 0.0)   # retries stay, the sleeping goes
+    return LLMProposer("openai/fake-model", api_base=server.base_url, api_key="sk-test", timeout=10, **kw)
+
+
+def test_k_candidates_and_usage(fake_openai):
+    server = fake_openai([{"content": GOOD, "prompt_tokens": 120, "completion_tokens": 30},
+                          {"content": GOOD2, "prompt_tokens": 121, "completion_tokens": 31},
+                          {"content": GOOD, "prompt_tokens": 122, "completion_tokens": 32}])
+    p = proposer(server)
+    candidates = p.propose(target(), context(), k=3)
+
+    assert len(candidates) == 3 and len(server.requests) == 3
+    assert all(c.error == "" and c.origin == "openai/fake-model" for c in candidates)
+    assert {c.source for c in candidates} == {
+        "def total(xs):\n    return sum(xs)\n",
+        "def total(xs):\n    # C loop\n    return sum(xs, 0)\n",
+    }
+    by_source = {c.source: c for c in candidates}
+    assert by_source["def total(xs):\n    return sum(xs)\n"].imports == ("import operator",)
+    assert by_source["def total(xs):\n    return sum(xs)\n"].note == "Use the builtin."
+    assert (p.usage.prompt_tokens, p.usage.completion_tokens) == server.usage_totals == (363, 93)
+    assert p.usage.calls == 3
+    assert p.usage.cost_usd == 0.0      # fake-model has no price: counted as free, not an error
+
+
+def test_requests_carry_the_prompts(fake_openai):
+    server = fake_openai([GOOD])
+    proposer(server, temperature=0.3).propose(target(), context(feedback="the last one was wrong"), k=1)
+
+    body = server.requests[0]
+    assert body["model"] == "fake-model" and body["temperature"] == 0.3
+    system, user = body["messages"]
+    assert system["role"] == "system" and "performance" in system["content"]
+    assert user["role"] == "user"
+    for needle in ("pkg.mod.total", SOURCE.strip(), "import math", "def helper(x):", "42.0%",
+                   "the last one was wrong", "Python 3."):
+        assert needle in user["content"], needle
+
+
+def test_method_source_is_dedented_in_the_prompt(fake_openai):
+    server = fake_openai([GOOD])
+    method = "def total(self, xs):\n        return sum(xs)\n"   # as sliced from the def column
+    t = Target(file="m.py", module="m", qualname="Bag.total", start_line=2, end_line=3, start_byte=0,
+               end_byte=len(method), source=method, indent="    ", class_name="Bag")
+    proposer(server).propose(t, ProposalContext(module_source=""), k=1)
+    assert "```python\ndef total(self, xs):\n    return sum(xs)\n```" in server.requests[0]["messages"][1]["content"]
+
+
+def test_junk_answer_becomes_an_error_candidate(fake_openai):
+    server = fake_openai(["I think this function is already fast enough."])
+    [c] = proposer(server).propose(target(), context(), k=1)
+    assert c.source == "" and c.error == "unusable answer: no code block"
+    assert proposer(server).propose(target(), context(), k=0) == []
+
+
+@pytest.mark.parametrize("entry", [
+    {"status": 401},                                           # OpenAI's wording -> AuthenticationError
+    {"status": 401, "message": "token expired"},               # litellm maps this one to BadRequestError
+    {"status": 403, "message": "no access to this model"},
+])
+def test_rejected_credentials_are_a_usage_error(fake_openai, entry):
+    server = fake_openai([entry])
+    with pytest.raises(UsageError, match=r"^model provider rejected the credentials for openai/fake-model: ") as info:
+        proposer(server).propose(target(), context(), k=3)
+    assert "\n" not in str(info.value)
+    assert len(server.requests) <= 3       # no retries of a 401
+
+
+def test_unknown_model_is_a_usage_error(fake_openai):
+    server = fake_openai([{"status": 404}])
+    with pytest.raises(UsageError, match="does not know openai/fake-model"):
+        proposer(server).propose(target(), context(), k=1)
+
+
+def test_missing_key_and_missing_provider_are_usage_errors(fake_openai):
+    server = fake_openai([GOOD])
+    with pytest.raises(UsageError, match="credentials"):
+        LLMProposer("openai/gpt-4.1", api_base=server.base_url).propose(target(), context(), k=1)
+    with pytest.raises(UsageError, match="does not know no-such-model"):
+        LLMProposer("no-such-model").propose(target(), context(), k=1)
+    assert server.requests == []
+
+
+def test_server_errors_are_retried_then_become_error_candidates(fake_openai):
+    server = fake_openai([{"status": 500}])
+    [c] = proposer(server, num_retries=2).propose(target(), context(), k=1)
+    assert c.source == "" and c.error.startswith("model call failed: ")
+    assert len(server.requests) == 3
+    assert server.usage_totals == (0, 0)
+
+
+def test_a_rate_limit_then_success(fake_openai):
+    server = fake_openai([{"status": 429}, GOOD])
+    p = proposer(server)
+    [c] = p.propose(target(), context(), k=1)
+    assert c.error == "" and len(server.requests) == 2 and p.usage.calls == 1
+
+
+def test_litellm_is_imported_lazily():
+    code = "import sys, optimizer.propose.llm; assert 'litellm' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_resolve_model_precedence():
+    cfg = {"model": "anthropic/claude-opus-4", "api_base": "http://proxy:4000"}
+    keys = {"OPENAI_API_KEY": "sk-x", "ANTHROPIC_API_KEY": "sk-ant-x"}
+    assert resolve_model("openai/o3", cfg, keys) == ("openai/o3", "http://proxy:4000")
+    assert resolve_model(None, cfg, keys) == ("anthropic/claude-opus-4", "http://proxy:4000")
+    assert resolve_model(None, {"tool": {"optimize": cfg}}, {}) == ("anthropic/claude-opus-4", "http://proxy:4000")
+    assert resolve_model(None, {}, keys) == ("openai/gpt-4.1", None)
+    assert resolve_model(None, {}, {"ANTHROPIC_API_KEY": "sk-ant-x"}) == ("anthropic/claude-sonnet-4-5", None)
+    assert resolve_model(None, {}, {"OPENAI_API_KEY": ""}) == (None, None)
+    assert resolve_model("", {}, {}) == (None, None)
