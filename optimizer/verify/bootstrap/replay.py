@@ -48,12 +48,12 @@ def check(module, qualname, calls_path, expected_path, verdict_path):
         if not same(want, got):
             args, kwargs = pickle.loads(calls[i]["args"])
             verdict = {"ok": False, "call": i, "reason": "outputs differ on captured call #%d %s: expected %s %s, got %s %s" % (
-                i, short(_show_args(args, kwargs)), want[0], short(want[1]), got[0], short(got[1]))}
+                i, _show_args(args, kwargs), want[0], short(want[1]), got[0], short(got[1]))}
             break
         if not same(want_after, got_after):
             args, kwargs = pickle.loads(calls[i]["args"])
             verdict = {"ok": False, "call": i, "reason": "arguments mutated differently on captured call #%d %s: expected %s, got %s" % (
-                i, short(_show_args(args, kwargs)), short(want_after[0]), short(got_after[0]))}
+                i, _show_args(args, kwargs), short(want_after[0]), short(got_after[0]))}
             break
     with open(verdict_path, "w") as fh:
         json.dump(verdict, fh)
@@ -61,7 +61,8 @@ def check(module, qualname, calls_path, expected_path, verdict_path):
 
 def _show_args(args, kwargs):
     parts = [short(a, 60) for a in args] + ["%s=%s" % (k, short(v, 60)) for k, v in kwargs.items()]
-    return "(" + ", ".join(parts) + ")"
+    text = "(" + ", ".join(parts) + ")"
+    return text if len(text) <= 200 else text[:197] + "…)"
 
 
 if __name__ == "__main__":

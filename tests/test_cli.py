@@ -1,0 +1,71 @@
+"""The command-line contract: exit codes and one-line errors, run as a real subprocess."""
+import subprocess
+import sys
+
+import pytest
+
+from repos import SLOW_REPO, make_repo
+
+
+def optimize(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "optimizer", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    files = dict(SLOW_REPO)
+    files["pkg/other.py"] = "def total(x):\n    return x\n"
+    return make_repo(tmp_path / "r", files)
+
+
+def _one_line_error(r, fragment):
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("optimize: error:") and fragment in lines[0], r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_missing_directory(tmp_path):
+    _one_line_error(optimize(tmp_path / "nope"), "is not a directory")
+
+
+def test_unknown_target_suggests(repo):
+    _one_line_error(optimize(repo, "--target", "uniq_ordered"), "did you mean pkg.core.unique_ordered")
+
+
+def test_ambiguous_target_lists_matches(repo):
+    _one_line_error(optimize(repo, "--target", "total"), "pkg/core.py::total, pkg/other.py::total")
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--min-speedup", "0"], "--min-speedup must be positive"),
+    (["--candidates", "0"], "--candidates must be at least 1"),
+    (["--candidates", "many"], "invalid int value"),
+    (["--no-such-flag"], "unrecognized arguments"),
+    (["--json", "/nonexistent/dir/r.json"], "is not a directory"),
+])
+def test_bad_flags(repo, args, fragment):
+    _one_line_error(optimize(repo, *args), fragment)
+
+
+def test_apply_refuses_a_dirty_target_file(repo):
+    (repo / "pkg/core.py").write_text((repo / "pkg/core.py").read_text() + "\n# wip\n")
+    _one_line_error(optimize(repo, "--target", "unique_ordered", "--apply"), "uncommitted changes")
+
+
+def test_failing_suite_is_refused(tmp_path):
+    files = dict(SLOW_REPO)
+    files["tests/test_core.py"] += "\n\ndef test_broken():\n    assert unique_ordered([1, 1]) == [1, 1]\n"
+    repo = make_repo(tmp_path / "r", files)
+    r = optimize(repo, "--target", "unique_ordered", "--json", tmp_path / "r.json")
+    assert r.returncode == 0, r.stderr
+    assert "skipped pkg.core.unique_ordered: its tests fail on the original code" in r.stdout
+
+
+def test_help_is_fast_and_does_not_import_litellm():
+    code = ("import sys; from optimizer.cli import build_parser; build_parser();"
+            "import optimizer.loop, optimizer.propose.llm; print('litellm' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip() == "False", r.stderr
+    assert optimize("--help").returncode == 0

@@ -1,0 +1,120 @@
+"""The real CLI, end to end: real git repos, real subprocesses, real litellm over
+real HTTP to a fake OpenAI-compatible server on 127.0.0.1."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from repos import SLOW_REPO, make_repo, run_git, tree_state
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+
+FAST = "```python\ndef unique_ordered(items):\n    return list(dict.fromkeys(items))\n```"
+WRONG = "Here you go:\n```python\ndef unique_ordered(items):\n    return sorted(set(items))\n```"
+JUNK = "I cannot help with that."
+
+
+def cli_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")}
+    env.update(extra)
+    return env
+
+
+def optimize(*args, env=None, **kw):
+    return subprocess.run([sys.executable, "-m", "optimizer", *map(str, args)], capture_output=True, text=True,
+                          env=env or cli_env(), timeout=600, **kw)
+
+
+def test_model_candidates_end_to_end(tmp_path, fake_openai):
+    repo = make_repo(tmp_path / "r", SLOW_REPO)
+    before, head = tree_state(repo), run_git(repo, "rev-parse", "HEAD")
+    server = fake_openai([FAST, WRONG, JUNK, FAST])
+    report_path = tmp_path / "out" / "report.json"
+    report_path.parent.mkdir()
+    r = optimize(repo, "--target", "pkg.core:unique_ordered", "--model", "openai/fake-model",
+                 "--api-base", server.base_url, "--json", report_path, "--rounds", "3",
+                 env=cli_env(OPENAI_API_KEY="sk-test", SECRET_TOKEN="do-not-leak"))
+    assert r.returncode == 0, r.stderr + r.stdout
+    report = json.loads(report_path.read_text())
+
+    assert report["status"] == "completed" and report["model"] == "openai/fake-model"
+    fates = {(c["origin"], c["reason"].split(":")[0]) for c in report["candidates"]}
+    model_rows = [c for c in report["candidates"] if c["origin"] == "openai/fake-model"]
+    assert len(model_rows) == 4                              # every candidate appears once
+    assert any(c["status"] == "kept" for c in model_rows), fates
+    assert any("outputs differ" in c["reason"] or "tests failed" in c["reason"] for c in model_rows)
+    assert any(c["reason"].startswith("unusable answer") for c in model_rows)
+    assert any(c["reason"].startswith("same code as") for c in model_rows)
+
+    kept = report["kept"][0]
+    assert kept["target"] == "pkg.core.unique_ordered" and kept["branch"] == "optimize/unique_ordered"
+    assert kept["ci"][0] >= 1.05 and kept["speedup"] >= kept["ci"][0]
+    assert "dict.fromkeys" in run_git(repo, "show", "optimize/unique_ordered:pkg/core.py")
+    assert Path(kept["patch_file"]).parent == report_path.parent
+    check = subprocess.run(["git", "apply", "--check", kept["patch_file"]], cwd=repo)
+    assert check.returncode == 0
+
+    assert tree_state(repo) == before and run_git(repo, "rev-parse", "HEAD") == head   # untouched
+    assert report["llm"]["calls"] == len(server.requests) == 4
+    assert report["llm"]["prompt_tokens"] == server.usage_totals["prompt_tokens"]
+    assert "def unique_ordered" in server.requests[0]["messages"][-1]["content"]
+
+
+def test_offline_case_study_with_bench(tmp_path):
+    repo = tmp_path / "dedupe"
+    shutil.copytree(ROOT / "case_studies" / "dedupe", repo)
+    make_repo(repo, {})
+    report_path = tmp_path / "report.json"
+    r = optimize(repo, "--bench", "python bench.py", "--json", report_path, "--rounds", "3")
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "no model configured" in r.stdout
+    report = json.loads(report_path.read_text())
+    names = [h["name"] for h in report["hotspots"]]
+    assert set(names[:2]) == {"dedupe.core.unique_ordered", "dedupe.core.reachable"}
+    assert all(c["origin"].startswith("pattern:") for c in report["candidates"])
+    kept = {k["target"] for k in report["kept"]}
+    assert "dedupe.core.unique_ordered" in kept
+    assert report["llm"]["calls"] == 0
+
+
+def test_apply_edits_the_working_tree(tmp_path):
+    repo = make_repo(tmp_path / "r", SLOW_REPO)
+    r = optimize(repo, "--target", "unique_ordered", "--apply", "--json", tmp_path / "r.json", "--rounds", "3")
+    assert r.returncode == 0, r.stderr + r.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["kept"] and report["kept"][0]["applied"] is True
+    assert "seen = []" not in (repo / "pkg/core.py").read_text()
+    assert run_git(repo, "status", "--porcelain").strip() == "M pkg/core.py"
+
+
+def test_plain_folder_gets_a_patch_but_no_branch(tmp_path):
+    repo = make_repo(tmp_path / "r", SLOW_REPO, git=False)
+    before = tree_state(repo)
+    r = optimize(repo, "--target", "unique_ordered", "--json", tmp_path / "r.json", "--rounds", "3")
+    assert r.returncode == 0, r.stderr + r.stdout
+    kept = json.loads((tmp_path / "r.json").read_text())["kept"][0]
+    assert kept["branch"] is None and Path(kept["patch_file"]).exists()
+    assert tree_state(repo) == before
+
+
+def test_ctrl_c_writes_a_partial_report(tmp_path):
+    files = dict(SLOW_REPO)
+    files["tests/test_slow.py"] = "import time\n\n\ndef test_slow():\n    time.sleep(30)\n"
+    repo = make_repo(tmp_path / "r", files)
+    proc = subprocess.Popen([sys.executable, "-m", "optimizer", str(repo), "--target", "unique_ordered",
+                             "--json", str(tmp_path / "r.json")], env=cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["status"] == "interrupted"

@@ -1,0 +1,73 @@
+"""Profiling with real processes, hotspot attribution, and side-by-side timing."""
+from collections import Counter
+from pathlib import Path
+
+from optimizer.measure.runner import MeasureSettings, measure
+from optimizer.target import index_repo, replace_definition, resolve
+from optimizer.verify import capture
+from optimizer.verify.equivalence import record_expected
+from optimizer.verify.runs import python_env
+from optimizer.workspace import Workspace
+from profilers import Profile, profile, rank
+from profilers.sampling import parse_raw
+from repos import SLOW_REPO, make_repo
+from sandboxes import get_sandbox
+
+BENCH = ("from pkg.core import unique_ordered, total\n"
+         "for _ in range(30):\n    unique_ordered([i % 900 for i in range(3000)])\n"
+         "total(list(range(10)))\n")
+
+
+def test_parse_raw_format():
+    text = ('process 1:"python b.py";<module> (/r/b.py:6);slow (/r/pkg/m.py:4) 15\n'
+            "<module> (/r/b.py:6) 2\nnot a stack line\n")
+    stacks = parse_raw(text)
+    assert stacks[(("<module>", "/r/b.py", 6), ("slow", "/r/pkg/m.py", 4))] == 15
+    assert sum(stacks.values()) == 17
+
+
+def test_samples_go_to_the_deepest_repo_frame(tmp_path):
+    root = make_repo(tmp_path / "r", SLOW_REPO, git=False)
+    index = index_repo(root)
+    core = str(root / "pkg/core.py")
+    prof = Profile(Counter({
+        # test -> unique_ordered -> stdlib: credited to unique_ordered
+        ((("test_x", str(root / "tests/test_core.py"), 3)), ("unique_ordered", core, 6), ("append", "/usr/lib/x.py", 1)): 8,
+        # total -> (site-packages) : credited to total
+        (("total", core, 15), ("f", "/venv/site-packages/m.py", 2)): 2,
+        # only test and stdlib frames: credited to nobody, but counted in the total
+        (("test_y", str(root / "tests/test_core.py"), 9), ("sleep", "/usr/lib/time.py", 1)): 10,
+    }))
+    spots = rank(prof, root, index)
+    assert [(h.name, h.share) for h in spots] == [("pkg.core.unique_ordered", 0.4), ("pkg.core.total", 0.1)]
+    assert spots[0].file == "pkg/core.py" and spots[0].line == 4
+
+
+def test_profile_a_real_workload_finds_the_hotspot(tmp_path):
+    root = make_repo(tmp_path / "r", {**SLOW_REPO, "bench.py": BENCH}, git=False)
+    index = index_repo(root)
+    prof = profile(get_sandbox("process"), root, ["sh", "-c", "python bench.py"], python_env(root, index))
+    assert prof.total > 0, prof.error
+    spots = rank(prof, root, index)
+    assert spots[0].name == "pkg.core.unique_ordered" and spots[0].share > 0.5
+
+
+def test_measure_sees_a_large_gain_and_not_an_identical_copy(tmp_path):
+    root = make_repo(tmp_path / "r", {**SLOW_REPO, "bench.py": BENCH}, git=False)
+    index = index_repo(root)
+    ws = Workspace(root)
+    sandbox = get_sandbox("process")
+    try:
+        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, "python bench.py")
+        b = baselines["pkg.core.unique_ordered"]
+        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
+        t = resolve(index, "unique_ordered")
+        fast = replace_definition(ws.original_text(t), t,
+                                  "def unique_ordered(items):\n    return list(dict.fromkeys(items))\n")
+        settings = MeasureSettings(rounds=3)
+        m = measure(sandbox, ws.base, ws.candidate_copy(t, fast), b, settings)
+        assert m.speedup > 5 and m.ci[0] > 3, m
+        same = measure(sandbox, ws.base, ws.candidate_copy(t, ws.original_text(t)), b, settings)
+        assert same.ci[0] < 1.5 and same.samples == 9
+    finally:
+        ws.close()

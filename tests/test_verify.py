@@ -1,0 +1,165 @@
+"""Capture, replay and verification against real subprocesses."""
+import pytest
+
+from optimizer.model import Candidate
+from optimizer.target import index_repo, replace_definition, resolve
+from optimizer.verify import capture, verify
+from optimizer.verify.equivalence import record_expected
+from optimizer.workspace import Workspace
+from repos import make_repo
+from sandboxes import get_sandbox
+
+FILES = {
+    "lib/__init__.py": "",
+    "lib/ops.py": '''
+        import random
+
+
+        def normalize(values):
+            """Sort in place and return the total."""
+            values.sort()
+            return sum(values)
+
+
+        def parse(text):
+            return int(text)
+
+
+        def noisy(n):
+            return n + random.random()
+
+
+        class Counter:
+            def __init__(self):
+                self.n = 0
+
+            def bump(self, k):
+                self.n += k
+                return self.n
+
+            @staticmethod
+            def double(x):
+                return 2 * x
+    ''',
+    "tests/test_ops.py": '''
+        import pytest
+        from lib.ops import Counter, noisy, normalize, parse
+
+
+        def test_normalize():
+            v = [3, 1, 2]
+            assert normalize(v) == 6 and v == [1, 2, 3]
+
+
+        def test_parse():
+            assert parse("12") == 12
+            with pytest.raises(ValueError):
+                parse("x")
+
+
+        def test_noisy():
+            assert 1 <= noisy(1) < 2
+
+
+        def test_counter():
+            c = Counter()
+            assert c.bump(2) == 2 and Counter.double(4) == 8
+    ''',
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    repo = make_repo(tmp_path_factory.mktemp("v") / "r", FILES)
+    index = index_repo(repo)
+    ws = Workspace(repo)
+    sandbox = get_sandbox("process")
+    baselines, suite = capture(sandbox, ws.base, ws.scratch("run"), index, bench=None)
+    notes = {k: record_expected(sandbox, ws.base, ws.scratch("run"), b, 60) for k, b in baselines.items()}
+    yield ws, sandbox, baselines, suite, notes, index
+    ws.close()
+
+
+def test_capture_records_calls_and_the_tests_that_make_them(run):
+    ws, _, baselines, suite, _, _ = run
+    assert not suite.failed() and len(suite.outcomes) == 4
+    norm = baselines["lib.ops.normalize"]
+    assert norm.tests == ["tests/test_ops.py::test_normalize"] and norm.n_calls == 1
+    assert baselines["lib.ops.parse"].n_calls == 2          # one return, one exception
+    assert baselines["lib.ops.Counter.bump"].n_calls == 1   # self is captured with the call
+    assert baselines["lib.ops.Counter.double"].n_calls == 1  # staticmethod
+
+
+def test_nondeterministic_calls_are_set_aside(run):
+    _, _, baselines, _, notes, _ = run
+    assert baselines["lib.ops.noisy"].stable == []
+    assert "set aside" in notes["lib.ops.noisy"]
+    assert baselines["lib.ops.parse"].stable == [0, 1]
+
+
+def _verdict(run, name, source):
+    ws, sandbox, baselines, suite, _, index = run
+    t = resolve(index, name)
+    original = ws.original_text(t)
+    new_text = replace_definition(original, t, source)
+    cand = ws.candidate_copy(t, new_text)
+    try:
+        return verify(sandbox, cand, new_text, baselines[t.name], suite)
+    finally:
+        ws.discard(cand)
+
+
+def test_equivalent_candidate_passes(run):
+    v = _verdict(run, "normalize", "def normalize(values):\n    values.sort()\n    t = 0\n"
+                                   "    for x in values:\n        t += x\n    return t\n")
+    assert v.ok and v.calls_checked == 1
+
+
+def test_missing_mutation_is_caught(run):
+    # Same return value, but the caller's list is no longer sorted. The test asserts on it too,
+    # so check the replay alone by running equivalence directly.
+    from optimizer.verify import equivalence
+
+    ws, sandbox, baselines, _, _, index = run
+    t = resolve(index, "normalize")
+    new = replace_definition(ws.original_text(t), t, "def normalize(values):\n    return sum(sorted(values))\n")
+    cand = ws.candidate_copy(t, new)
+    v = equivalence.check(sandbox, cand, baselines[t.name], 60)
+    ws.discard(cand)
+    assert not v.ok and "arguments mutated differently on captured call #0" in v.reason
+
+
+def test_wrong_exception_type_is_caught(run):
+    v = _verdict(run, "parse", "def parse(text):\n    if not text.isdigit():\n        raise TypeError(text)\n"
+                               "    return int(text)\n")
+    assert not v.ok and v.stage == "tests"
+
+
+def test_wrong_value_is_reported_with_the_call(run):
+    from optimizer.verify import equivalence
+
+    ws, sandbox, baselines, _, _, index = run
+    t = resolve(index, "Counter.double")
+    new = replace_definition(ws.original_text(t), t, "@staticmethod\ndef double(x):\n    return 2.0 * x\n")
+    cand = ws.candidate_copy(t, new)
+    v = equivalence.check(sandbox, cand, baselines[t.name], 60)
+    ws.discard(cand)
+    assert not v.ok and "outputs differ on captured call #0 (4)" in v.reason and "8.0" in v.reason
+
+
+def test_method_candidate_verifies(run):
+    v = _verdict(run, "Counter.bump", "def bump(self, k):\n    self.n = self.n + k\n    return self.n\n")
+    assert v.ok
+
+
+def test_syntax_and_import_errors(run):
+    assert _verdict(run, "parse", "def parse(text):\n    return int(text\n").stage == "parse"
+    v = _verdict(run, "parse", "def parse(text):\n    return int(text)\nraise RuntimeError('boom')\n")
+    assert not v.ok and v.stage == "import" and "RuntimeError: boom" in v.reason
+
+
+def test_candidate_model_dedup_key():
+    t = None
+    a = Candidate(t, "x", "def f(a):\n    return a  # comment\n")
+    b = Candidate(t, "y", "def f(a):\n\n    return (a)\n")
+    assert a.key == b.key
