@@ -149,7 +149,7 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
         if not stats.significant(m.ci, config.min_speedup):
             return Outcome(candidate, "rejected", f"not faster: {span}, below {config.min_speedup}x", m), new_text
         checked = f"{verdict.calls_checked} captured calls" if verdict.calls_checked else "tests"
-        return Outcome(candidate, "kept", f"{span} faster; verified on tests and {checked}", m), new_text
+        return Outcome(candidate, "kept", f"faster: {span}; verified by tests and {checked}", m), new_text
     finally:
         ws.discard(workspace)
 
@@ -165,5 +165,4 @@ def _refusal(baseline: Baseline, suite: TestRun) -> str:
 
 def _demote(loser: Outcome, winner: Outcome) -> None:
     loser.status = "rejected"
-    loser.reason = (f"verified and faster ({loser.reason.split(' faster')[0]}), but "
-                    f"{winner.candidate.origin} was faster")
+    loser.reason = f"{loser.reason}, but {winner.candidate.origin} was faster"

@@ -40,7 +40,9 @@ class View:
             self.console.print(f"[bold]»[/bold] {text}")
 
     def note(self, text: str) -> None:
-        self.console.print(f"[yellow]![/yellow] {text}")
+        from rich.markup import escape
+
+        self.console.print(f"[yellow]![/yellow] {escape(text)}")
 
     def candidates(self, target: str, total: int) -> None:
         if self.progress is not None:

@@ -134,9 +134,10 @@ def resolve(targets: list[Target], spec: str) -> Target:
     if matches:
         listed = ", ".join(f"{t.file}::{t.qualname}" for t in matches)
         raise UsageError(f"target {spec!r} is ambiguous: {listed}; name one of them")
-    names = sorted({t.name for t in targets} | {t.qualname for t in targets})
-    close = difflib.get_close_matches(spec.split("::")[-1].replace(":", "."), names, n=4, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    by_key = {k: t.name for t in targets for k in (t.name, t.qualname)}
+    close = difflib.get_close_matches(spec.split("::")[-1].replace(":", "."), sorted(by_key), n=6, cutoff=0.5)
+    suggested = list(dict.fromkeys(by_key[k] for k in close))[:4]
+    hint = f"; did you mean {', '.join(suggested)}?" if suggested else ""
     raise UsageError(f"no function {spec!r} in the repository{hint}")
 
 

@@ -56,7 +56,8 @@ def test_apply_refuses_a_dirty_target_file(repo):
 
 def test_failing_suite_is_refused(tmp_path):
     files = dict(SLOW_REPO)
-    files["tests/test_core.py"] += "\n\ndef test_broken():\n    assert unique_ordered([1, 1]) == [1, 1]\n"
+    files["tests/test_broken.py"] = ("from pkg.core import unique_ordered\n\n\n"
+                                     "def test_broken():\n    assert unique_ordered([1, 1]) == [1, 1]\n")
     repo = make_repo(tmp_path / "r", files)
     r = optimize(repo, "--target", "unique_ordered", "--json", tmp_path / "r.json")
     assert r.returncode == 0, r.stderr
@@ -69,3 +70,9 @@ def test_help_is_fast_and_does_not_import_litellm():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr
     assert optimize("--help").returncode == 0
+
+
+def test_suite_that_cannot_be_collected_is_bad_input(tmp_path):
+    files = {**SLOW_REPO, "tests/test_syntax.py": "def test_x(:\n    pass\n"}
+    repo = make_repo(tmp_path / "r", files)
+    _one_line_error(optimize(repo, "--target", "unique_ordered"), "ERROR tests/test_syntax.py")

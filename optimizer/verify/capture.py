@@ -40,8 +40,9 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
     }))
     suite = run_tests(sandbox, base, targets, [], suite_timeout, capture_config=config)
     if suite.crashed:
+        errors = [ln for ln in suite.result.stdout.splitlines() if ln.startswith("ERROR ")]
         raise UsageError("the test suite could not run in a copy of the repository: "
-                         + suite.result.last_line())
+                         + (errors[0] if errors else suite.result.last_line()))
     if bench:
         env = python_env(base, targets, capture_config=config)
         result = sandbox.run(["sh", "-c", bench], base, env=env, timeout=suite_timeout)
