@@ -3,7 +3,7 @@ import pytest
 
 from optimizer.model import Candidate
 from optimizer.target import index_repo, replace_definition, resolve
-from optimizer.verify import capture, verify
+from optimizer.verify import capture, equivalence, verify
 from optimizer.verify.equivalence import record_expected
 from optimizer.workspace import Workspace
 from repos import make_repo
@@ -115,17 +115,20 @@ def test_equivalent_candidate_passes(run):
     assert v.ok and v.calls_checked == 1
 
 
-def test_missing_mutation_is_caught(run):
-    # Same return value, but the caller's list is no longer sorted. The test asserts on it too,
-    # so check the replay alone by running equivalence directly.
-    from optimizer.verify import equivalence
-
+def _replay_only(run, name, source):
+    """The equivalence check alone, without the tests in front of it."""
     ws, sandbox, baselines, _, _, index = run
-    t = resolve(index, "normalize")
-    new = replace_definition(ws.original_text(t), t, "def normalize(values):\n    return sum(sorted(values))\n")
-    cand = ws.candidate_copy(t, new)
-    v = equivalence.check(sandbox, cand, baselines[t.name], 60)
-    ws.discard(cand)
+    t = resolve(index, name)
+    cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, source))
+    try:
+        return equivalence.check(sandbox, cand, baselines[t.name], 60)
+    finally:
+        ws.discard(cand)
+
+
+def test_missing_mutation_is_caught(run):
+    # Same return value, but the caller's list is no longer sorted.
+    v = _replay_only(run, "normalize", "def normalize(values):\n    return sum(sorted(values))\n")
     assert not v.ok and "arguments mutated differently on captured call #0" in v.reason
 
 
@@ -136,14 +139,7 @@ def test_wrong_exception_type_is_caught(run):
 
 
 def test_wrong_value_is_reported_with_the_call(run):
-    from optimizer.verify import equivalence
-
-    ws, sandbox, baselines, _, _, index = run
-    t = resolve(index, "Counter.double")
-    new = replace_definition(ws.original_text(t), t, "@staticmethod\ndef double(x):\n    return 2.0 * x\n")
-    cand = ws.candidate_copy(t, new)
-    v = equivalence.check(sandbox, cand, baselines[t.name], 60)
-    ws.discard(cand)
+    v = _replay_only(run, "Counter.double", "@staticmethod\ndef double(x):\n    return 2.0 * x\n")
     assert not v.ok and "outputs differ on captured call #0 (4)" in v.reason and "8.0" in v.reason
 
 
