@@ -17,6 +17,8 @@ class View:
         from rich.console import Console
 
         self.console = console or Console(highlight=False)
+        if not self.console.is_terminal:
+            self.console.width = max(self.console.width, 140)   # logs: don't fold the table to 80 columns
         self.live = None
         self.rows: list[Outcome] = []
         self.progress = None

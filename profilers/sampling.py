@@ -28,7 +28,7 @@ class Profile:
 
 
 def profile(sandbox: Sandbox, workspace: Path, command: list[str], env: dict[str, str],
-            timeout: float = 1800.0, rate: int = 500, enough: int = 50) -> Profile:
+            timeout: float = 1800.0, rate: int = 1000, enough: int = 50, use_py_spy: bool = True) -> Profile:
     """Profile with py-spy; when it cannot attach or gets fewer than `enough` samples
     (a short workload, a restricted ptrace), also run the in-process sampler and keep
     whichever saw more."""
@@ -36,7 +36,7 @@ def profile(sandbox: Sandbox, workspace: Path, command: list[str], env: dict[str
     out_dir.mkdir(parents=True, exist_ok=True)
     best = Profile(tool="none")
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    if Path(py_spy).exists():
+    if use_py_spy and Path(py_spy).exists():
         raw = out_dir / "py-spy.txt"
         cmd = [py_spy, "record", "--format", "raw", "--full-filenames", "--subprocesses",
                "--rate", str(rate), "--output", str(raw), "--", *command]

@@ -1,4 +1,5 @@
 """Profiling with real processes, hotspot attribution, and side-by-side timing."""
+import pytest
 from collections import Counter
 from pathlib import Path
 
@@ -43,11 +44,15 @@ def test_samples_go_to_the_deepest_repo_frame(tmp_path):
     assert spots[0].file == "pkg/core.py" and spots[0].line == 4
 
 
-def test_profile_a_real_workload_finds_the_hotspot(tmp_path):
+@pytest.mark.parametrize("use_py_spy", [True, False])
+def test_profile_a_real_workload_finds_the_hotspot(tmp_path, use_py_spy):
     root = make_repo(tmp_path / "r", {**SLOW_REPO, "bench.py": BENCH}, git=False)
     index = index_repo(root)
-    prof = profile(get_sandbox("process"), root, ["sh", "-c", "python bench.py"], python_env(root, index))
+    prof = profile(get_sandbox("process"), root, ["sh", "-c", "python bench.py"], python_env(root, index),
+                   use_py_spy=use_py_spy)
     assert prof.total > 0, prof.error
+    if not use_py_spy:
+        assert prof.tool == "sampler"
     spots = rank(prof, root, index)
     assert spots[0].name == "pkg.core.unique_ordered" and spots[0].share > 0.5
 

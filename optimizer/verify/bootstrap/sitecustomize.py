@@ -130,6 +130,7 @@ def _start_sampler(out_dir, interval=0.001):
 
     main_id = threading.main_thread().ident
     counts = collections.Counter()
+    sys.setswitchinterval(interval / 2)   # let the sampler in more often than every 5 ms
 
     def sample():
         while True:
@@ -138,7 +139,7 @@ def _start_sampler(out_dir, interval=0.001):
             stack = []
             while frame is not None:
                 code = frame.f_code
-                stack.append("%s (%s:%d)" % (code.co_name, code.co_filename, frame.f_lineno))
+                stack.append("%s (%s:%d)" % (code.co_name, code.co_filename, frame.f_lineno or code.co_firstlineno))
                 frame = frame.f_back
             if stack:
                 counts[";".join(reversed(stack))] += 1
