@@ -17,7 +17,7 @@ from .measure import stats
 from .measure.runner import MeasureError, MeasureSettings, measure
 from .model import Candidate, Outcome, Report, Target
 from .propose import ProposalContext, Proposer
-from .target import index_repo, replace_definition, resolve
+from .target import index_repo, replace_definition, resolve, targets_in_file
 from .verify import Baseline, TestRun, capture, verify
 from .verify.equivalence import record_expected
 from .verify.runs import pytest_command, python_env
@@ -97,7 +97,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
 
     original = ws.original_text(target)
     share = next((h.share for h in report.hotspots if h.target == target), None)
-    index = {t.qualname: t for t in index_repo(ws.base) if t.file == target.file}
+    index = {t.qualname: t for t in targets_in_file(ws.base, target.file)}
     context = ProposalContext(original, {q: index[q].source for q in target.callees if q in index}, share)
     view.stage(f"proposing candidates for {target.qualname}")
     candidates = [c for p in proposers for c in p.propose(target, context, config.candidates)]
@@ -105,26 +105,28 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
 
     best: tuple[Outcome, str] | None = None
     seen = {Candidate(target, "original", textwrap.dedent(target.source)).key: "the original"}
-    for candidate in candidates:
-        view.stage(f"verifying and measuring {candidate.origin} for {target.qualname}")
-        if not candidate.error and candidate.key in seen:   # same normalised AST: measured once
-            outcome, new_text = Outcome(candidate, "rejected", f"same code as {seen[candidate.key]}"), ""
-        else:
-            seen.setdefault(candidate.key, candidate.origin)
-            outcome, new_text = evaluate(config, ws, sandbox, candidate, original, baseline, suite)
-        report.outcomes.append(outcome)
-        view.candidate_done(outcome)
-        if outcome.status == "kept":
-            if best is None or outcome.measurement.speedup > best[0].measurement.speedup:
-                if best is not None:
-                    _demote(best[0], outcome)
-                best = (outcome, new_text)
+    try:
+        for candidate in candidates:
+            view.stage(f"verifying and measuring {candidate.origin} for {target.qualname}")
+            if not candidate.error and candidate.key in seen:   # same normalised AST: measured once
+                outcome, new_text = Outcome(candidate, "rejected", f"same code as {seen[candidate.key]}"), ""
             else:
-                _demote(outcome, best[0])
-    if best is not None:
-        outcome, new_text = best
-        report.kept.append(keep(config.repo, config.out_dir, target, outcome.candidate, outcome.measurement,
-                                original, new_text, config.apply, report.notes))
+                seen.setdefault(candidate.key, candidate.origin)
+                outcome, new_text = evaluate(config, ws, sandbox, candidate, original, baseline, suite)
+            report.outcomes.append(outcome)
+            view.candidate_done(outcome)
+            if outcome.status == "kept":
+                if best is None or outcome.measurement.speedup > best[0].measurement.speedup:
+                    if best is not None:
+                        _demote(best[0], outcome)
+                    best = (outcome, new_text)
+                else:
+                    _demote(outcome, best[0])
+    finally:   # also on Ctrl-C: what was verified and measured is kept
+        if best is not None:
+            outcome, new_text = best
+            report.kept.append(keep(config.repo, config.out_dir, target, outcome.candidate, outcome.measurement,
+                                    original, new_text, config.apply, report.notes))
 
 
 def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Candidate, original: str,
@@ -147,7 +149,8 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
             return Outcome(candidate, "rejected", f"measurement failed: {exc}"), new_text
         span = f"{m.speedup:.2f}x [{m.ci[0]:.2f}, {m.ci[1]:.2f}]"
         if not stats.significant(m.ci, config.min_speedup):
-            return Outcome(candidate, "rejected", f"not faster: {span}, below {config.min_speedup}x", m), new_text
+            why = "not faster" if m.ci[0] < 1.0 else f"faster, but not surely by --min-speedup {config.min_speedup}x"
+            return Outcome(candidate, "rejected", f"{why}: {span}", m), new_text
         checked = f"{verdict.calls_checked} captured calls" if verdict.calls_checked else "tests"
         return Outcome(candidate, "kept", f"faster: {span}; verified by tests and {checked}", m), new_text
     finally:

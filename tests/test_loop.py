@@ -1,0 +1,73 @@
+"""The loop with a deterministic proposer: fates, the best kept, and Ctrl-C keeping verified work."""
+import io
+
+import pytest
+from rich.console import Console
+
+from optimizer import loop
+from optimizer.loop import RunConfig
+from optimizer.measure.runner import MeasureSettings
+from optimizer.model import Candidate, Report
+from optimizer.report import View
+from repos import SLOW_REPO, make_repo, run_git
+
+FAST = "def unique_ordered(items):\n    return list(dict.fromkeys(items))\n"
+ALSO_FAST = "def unique_ordered(items):\n    seen = set()\n    return [x for x in items if not (x in seen or seen.add(x))]\n"
+WRONG = "def unique_ordered(items):\n    return sorted(set(items))\n"
+
+
+class QueueProposer:
+    """Hands out a fixed list of candidate sources, like a model with canned answers."""
+    name = "queue"
+
+    def __init__(self, sources):
+        self.sources = sources
+
+    def propose(self, target, context, k):
+        return [Candidate(target, f"queue#{i}", src) for i, src in enumerate(self.sources)][:k]
+
+
+def _run(tmp_path, sources, **overrides):
+    repo = make_repo(tmp_path / "r", SLOW_REPO)
+    config = RunConfig(repo=repo, out_dir=tmp_path / "out", target="unique_ordered", candidates=10,
+                       measure=MeasureSettings(rounds=3), **overrides)
+    report = Report(repo=str(repo), model=None)
+    view = View(Console(file=io.StringIO(), force_terminal=False))
+    return repo, loop.run(config, [QueueProposer(sources)], report, view)
+
+
+def test_fates_duplicates_and_the_best_kept(tmp_path):
+    repo, report = _run(tmp_path, [WRONG, FAST, FAST.replace("items))", "items))  # same"), ALSO_FAST])
+    fates = [(o.candidate.origin, o.status, o.reason) for o in report.outcomes]
+    assert fates[0][1] == "rejected" and ("tests failed" in fates[0][2] or "outputs differ" in fates[0][2])
+    assert fates[2] == ("queue#2", "rejected", "same code as queue#1")
+    kept = [o for o in report.outcomes if o.status == "kept"]
+    assert len(kept) == 1 and len(report.kept) == 1 and report.kept[0].candidate is kept[0].candidate
+    loser = [o for o in report.outcomes if o.candidate.origin in ("queue#1", "queue#3") and o.status != "kept"]
+    assert loser and loser[0].reason.endswith(f"but {kept[0].candidate.origin} was faster")
+    assert report.status == "completed"
+    assert run_git(repo, "branch", "--list", "optimize/*").strip() == "optimize/unique_ordered"
+
+
+def test_ctrl_c_mid_candidates_keeps_what_was_verified(tmp_path, monkeypatch):
+    real = loop.evaluate
+    calls = []
+
+    def evaluate_then_interrupt(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "evaluate", evaluate_then_interrupt)
+    repo, report = _run(tmp_path, [FAST, ALSO_FAST])
+    assert report.status == "interrupted"
+    assert [k.candidate.origin for k in report.kept] == ["queue#0"]
+    assert "dict.fromkeys" in run_git(repo, "show", "optimize/unique_ordered:pkg/core.py")
+
+
+@pytest.mark.parametrize("min_speedup", [1000.0])
+def test_threshold_rejects_real_but_small_gains(tmp_path, min_speedup):
+    _, report = _run(tmp_path, [FAST], min_speedup=min_speedup)
+    assert report.kept == []
+    assert report.outcomes[0].reason.startswith("faster, but not surely by --min-speedup 1000.0x: ")
