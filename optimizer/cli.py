@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 def _config(args):
     from .loop import RunConfig
     from .measure.runner import MeasureSettings
-    from .propose.llm import resolve_model
+    from .propose.llm import check_credentials, resolve_model
 
     repo = Path(args.repo).expanduser()
     if not repo.is_dir():
@@ -87,6 +87,9 @@ def _config(args):
         raise UsageError(f"cannot write {args.json}: {args.json.parent} is not a directory")
     settings = _pyproject_settings(repo)
     model, api_base = resolve_model(args.model, settings, os.environ)
+    api_base = args.api_base or api_base   # flags before [tool.optimize]
+    if model:
+        check_credentials(model, api_base, os.environ)
     out_dir = args.out or (args.json.parent.resolve() if args.json else
                            Path.home() / ".cache" / "optimize" / "runs" / f"{repo.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     config = RunConfig(repo=repo, out_dir=out_dir.expanduser().resolve(), target=args.target,
@@ -94,7 +97,7 @@ def _config(args):
                        candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
                        sandbox=args.sandbox, max_calls=args.max_calls,
                        measure=MeasureSettings(rounds=args.rounds))
-    return config, model, api_base or args.api_base
+    return config, model, api_base
 
 
 def _pyproject_settings(repo: Path) -> dict:

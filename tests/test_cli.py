@@ -8,6 +8,7 @@ from repos import SLOW_REPO, make_repo
 
 
 def optimize(*args, cwd=None, env=None):
+    """The real CLI in a subprocess."""
     return subprocess.run([sys.executable, "-m", "optimizer", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=300)
 
@@ -76,3 +77,11 @@ def test_suite_that_cannot_be_collected_is_bad_input(tmp_path):
     files = {**SLOW_REPO, "tests/test_syntax.py": "def test_x(:\n    pass\n"}
     repo = make_repo(tmp_path / "r", files)
     _one_line_error(optimize(repo, "--target", "unique_ordered"), "ERROR tests/test_syntax.py")
+
+
+def test_missing_provider_key_fails_fast(repo):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    r = optimize(repo, "--target", "unique_ordered", "--model", "openai/gpt-4.1", env=env)
+    _one_line_error(r, "model openai/gpt-4.1 needs OPENAI_API_KEY")

@@ -51,6 +51,8 @@ class LLMProposer:
         self.name = model
         self.model = model
         self.api_base = api_base
+        if api_key is None and api_base and model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+            api_key = "no-key"   # an OpenAI-compatible local server; the client insists on some key
         self.api_key = api_key
         self.timeout = timeout
         self.temperature = temperature
@@ -169,6 +171,18 @@ def resolve_model(flag: str | None, pyproject_config: Mapping, environ: Mapping[
         else:
             return None, None
     return model, api_base
+
+
+def check_credentials(model: str, api_base: str | None, environ: Mapping[str, str]) -> None:
+    """Fail fast (before minutes of capture) when the provider's key is missing.
+    With --api-base the server decides: local servers often need no key."""
+    if api_base:
+        return
+    missing = _litellm().validate_environment(model).get("missing_keys", [])
+    keys = [k for k in missing if k.endswith(("_KEY", "_TOKEN")) and not environ.get(k)]
+    if keys:
+        raise UsageError(f"model {model} needs {' or '.join(keys)} in the environment "
+                         "(or --api-base for a server that needs no key)")
 
 
 def _transient(exc: Exception) -> bool:
