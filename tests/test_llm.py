@@ -9,7 +9,7 @@ import pytest
 from optimizer.errors import UsageError
 from optimizer.model import Target
 from optimizer.propose.base import ProposalContext
-from optimizer.propose.llm import LLMProposer, resolve_model
+from optimizer.propose.llm import LLMProposer, check_credentials, resolve_model
 
 SOURCE = "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
 GOOD = "Use the builtin.\n```python\nimport operator\n\ndef total(xs):\n    return sum(xs)\n```\n"
@@ -110,11 +110,17 @@ def test_unknown_model_is_a_usage_error(fake_openai):
 
 def test_missing_key_and_missing_provider_are_usage_errors(fake_openai):
     server = fake_openai([GOOD])
-    with pytest.raises(UsageError, match="credentials"):
-        LLMProposer("openai/gpt-4.1", api_base=server.base_url).propose(target(), context(), k=1)
+    with pytest.raises(UsageError, match="credentials"):   # no key, no server: fails before any request
+        LLMProposer("openai/gpt-4.1").propose(target(), context(), k=1)
+    with pytest.raises(UsageError, match="needs OPENAI_API_KEY"):
+        check_credentials("openai/gpt-4.1", None, {})
     with pytest.raises(UsageError, match="does not know no-such-model"):
         LLMProposer("no-such-model").propose(target(), context(), k=1)
     assert server.requests == []
+    # An OpenAI-compatible server of one's own needs no key.
+    check_credentials("openai/gpt-4.1", server.base_url, {})
+    [c] = LLMProposer("openai/gpt-4.1", api_base=server.base_url).propose(target(), context(), k=1)
+    assert c.error == "" and len(server.requests) == 1
 
 
 def test_server_errors_are_retried_then_become_error_candidates(fake_openai):
