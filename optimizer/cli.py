@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    report, out_dir, json_path = None, None, None
+    out_dir, json_path = None, None
     try:
         args = build_parser().parse_args(argv)
         config, model, api_base = _config(args)

@@ -8,7 +8,6 @@ conveniences; stages are functions over these records.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -177,6 +176,3 @@ class Report:
             "notes": list(self.notes),
         }
 
-
-def rel(path: Path, root: Path) -> str:
-    return path.resolve().relative_to(root.resolve()).as_posix()

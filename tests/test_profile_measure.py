@@ -1,7 +1,6 @@
 """Profiling with real processes, hotspot attribution, and side-by-side timing."""
 import pytest
 from collections import Counter
-from pathlib import Path
 
 from optimizer.measure.runner import MeasureSettings, measure
 from optimizer.target import index_repo, replace_definition, resolve
