@@ -151,8 +151,7 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
         if not stats.significant(m.ci, config.min_speedup):
             why = "not faster" if m.ci[0] < 1.0 else f"faster, but not surely by --min-speedup {config.min_speedup}x"
             return Outcome(candidate, "rejected", f"{why}: {span}", m), new_text
-        checked = f"{verdict.calls_checked} captured calls" if verdict.calls_checked else "tests"
-        return Outcome(candidate, "kept", f"faster: {span}; verified by tests and {checked}", m), new_text
+        return Outcome(candidate, "kept", f"faster: {span}; verified: {verdict.reason}", m), new_text
     finally:
         ws.discard(workspace)
 

@@ -118,3 +118,41 @@ def test_ctrl_c_writes_a_partial_report(tmp_path):
     assert "Traceback" not in err
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["status"] == "interrupted"
+
+
+SRC_REPO = {
+    "src/wordy/__init__.py": "",
+    "src/wordy/index.py": '''
+        class Index:
+            def __init__(self, words):
+                self.words = list(words)
+
+            def common(self, other):
+                """Words of other that are in the index, in other's order."""
+                return [w for w in other if w in self.words]
+    ''',
+    "tests/test_index.py": '''
+        from wordy.index import Index
+
+
+        def test_common():
+            idx = Index(str(i) for i in range(2000))
+            assert idx.common(["5", "x", "1999"] * 300) == ["5", "1999"] * 300
+    ''',
+    "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["src"]\n',
+}
+
+METHOD = ("```python\ndef common(self, other):\n    \"\"\"Words of other that are in the index.\"\"\"\n"
+          "    words = set(self.words)\n    return [w for w in other if w in words]\n```")
+
+
+def test_method_in_a_src_layout_with_a_model(tmp_path, fake_openai):
+    repo = make_repo(tmp_path / "r", SRC_REPO)
+    server = fake_openai([METHOD])
+    r = optimize(repo, "--target", "wordy.index:Index.common", "--model", "openai/m", "--api-base",
+                 server.base_url, "--candidates", "1", "--json", tmp_path / "r.json", "--rounds", "3")
+    assert r.returncode == 0, r.stderr + r.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [k["target"] for k in report["kept"]] == ["wordy.index.Index.common"], report["candidates"]
+    committed = run_git(repo, "show", "optimize/Index.common:src/wordy/index.py")
+    assert "    def common(self, other):\n" in committed and "        words = set(self.words)\n" in committed

@@ -40,7 +40,16 @@ def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline,
         detail = ", ".join(broken[:3]) or run.result.last_line()
         return Verdict(False, "tests", f"tests failed: {detail}")
 
+    passed = sum(1 for o in run.outcomes.values() if o == "passed")
+    tests = _plural(passed, "test") + " passed" if passed else "no tests call it"
     if baseline.expected_file and baseline.stable:
-        return equivalence.check(sandbox, workspace, baseline, timeout)
-    return Verdict(True, "tests", "no replayable captured calls: verified by tests only")
+        verdict = equivalence.check(sandbox, workspace, baseline, timeout)
+        if verdict.ok:
+            verdict.reason = f"{tests}; {_plural(verdict.calls_checked, 'captured call')} replayed with the same outcome"
+        return verdict
+    return Verdict(True, "tests", f"{tests}; no replayable captured calls")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
