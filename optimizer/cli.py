@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sandbox", default="process", choices=["process"], help="where candidates run")
     p.add_argument("--max-calls", type=int, default=64, help="captured calls kept per target (64)")
     p.add_argument("--rounds", type=int, default=6, help="alternating worker rounds per measurement (6)")
+    p.add_argument("--rtol", type=float, default=0.0,
+                   help="relative tolerance when comparing floats (default 0: exact)")
+    p.add_argument("--loose-errors", action="store_true",
+                   help="compare exception types only, not their messages")
     return p
 
 
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 def _config(args):
     from .loop import RunConfig
     from .measure.runner import MeasureSettings
+    from .verify.equivalence import Strictness
     from .propose.llm import check_credentials, resolve_model
 
     repo = Path(args.repo).expanduser()
@@ -81,6 +86,8 @@ def _config(args):
                              ("--max-calls", args.max_calls, 1), ("--rounds", args.rounds, 2)):
         if value < low:
             raise UsageError(f"{name} must be at least {low}, got {value}")
+    if not 0 <= args.rtol < 1:
+        raise UsageError(f"--rtol must be in [0, 1), got {args.rtol}")
     if args.min_speedup <= 0:
         raise UsageError(f"--min-speedup must be positive, got {args.min_speedup}")
     if args.json and not args.json.parent.expanduser().resolve().is_dir():
@@ -96,6 +103,7 @@ def _config(args):
                        bench=args.bench or settings.get("bench"), max_targets=args.max_targets,
                        candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
                        sandbox=args.sandbox, max_calls=args.max_calls,
+                       strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
                        measure=MeasureSettings(rounds=args.rounds))
     return config, model, api_base
 

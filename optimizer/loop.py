@@ -18,7 +18,7 @@ from .measure.runner import MeasureError, MeasureSettings, measure
 from .model import Candidate, Outcome, Report, Target
 from .propose import ProposalContext, Proposer
 from .target import index_repo, replace_definition, resolve, targets_in_file
-from .verify import Baseline, TestRun, capture, verify
+from .verify import Baseline, Strictness, TestRun, capture, verify
 from .verify.equivalence import record_expected
 from .verify.runs import pytest_command, python_env
 from .workspace import Workspace
@@ -36,6 +36,7 @@ class RunConfig:
     apply: bool = False
     sandbox: str = "process"
     max_calls: int = 64
+    strictness: Strictness = field(default_factory=Strictness)
     measure: MeasureSettings = field(default_factory=MeasureSettings)
 
 
@@ -84,11 +85,9 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
                     suite: TestRun, proposers: list[Proposer], report: Report, view) -> None:
     refusal = _refusal(baseline, suite)
     if not refusal:
-        view.stage(f"replaying the captured calls of {target.qualname} on the original")
-        note = record_expected(sandbox, ws.base, ws.scratch("run"), baseline, timeout=600)
-        if note:
-            report.notes.append(note)
-        if not baseline.stable:
+        view.stage(f"replaying captured and generated calls of {target.qualname} on the original")
+        report.notes.extend(record_expected(sandbox, ws.base, ws.scratch("run"), baseline, timeout=900))
+        if not baseline.workload:
             refusal = f"no replayable captured calls of {target.name}: nothing to verify against or measure"
     if refusal:
         report.notes.append(f"skipped {target.name}: {refusal}")
@@ -140,7 +139,7 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
         return Outcome(candidate, "rejected", f"syntax error on line {exc.lineno}: {exc.msg}"), ""
     workspace = ws.candidate_copy(candidate.target, new_text)
     try:
-        verdict = verify(sandbox, workspace, new_text, baseline, suite)
+        verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness)
         if not verdict.ok:
             return Outcome(candidate, "rejected", verdict.reason), new_text
         try:

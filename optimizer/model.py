@@ -79,6 +79,7 @@ class Verdict:
     stage: str                # "parse", "import", "tests", "equivalence"
     reason: str = ""          # plain words, for the report
     calls_checked: int = 0
+    failing_call: int | None = None   # index of the first differing call, for traces
 
 
 @dataclass

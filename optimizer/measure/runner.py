@@ -47,7 +47,7 @@ def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samp
     out_file = workspace / ".home" / "timing.json"
     out_file.unlink(missing_ok=True)
     indices = workspace / ".home" / "measure-indices.json"
-    indices.write_text(json.dumps(baseline.stable))
+    indices.write_text(json.dumps(baseline.workload))
     cmd = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices,
                          out_file, loops, samples)
     result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout)

@@ -1,5 +1,6 @@
 """Verify: a candidate must parse, import, pass the tests that exercise the
-target, and behave like the original on every replayable captured call.
+target, and behave like the original on every reliably replayable call,
+captured or generated.
 The first failing check rejects it, with the reason in plain words."""
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from sandboxes import Sandbox
 from ..model import Verdict
 from . import equivalence
 from .capture import Baseline, capture
+from .equivalence import Strictness
 from .runs import python_env
 from .tests import TestRun, run_tests
 
-__all__ = ["Baseline", "capture", "verify", "TestRun"]
+__all__ = ["Baseline", "Strictness", "TestRun", "capture", "verify"]
 
 
-def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline, suite: TestRun) -> Verdict:
+def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline, suite: TestRun,
+           strictness: Strictness = Strictness()) -> Verdict:
     t = baseline.target
     try:
         compile(new_text, t.file, "exec")
@@ -43,9 +46,11 @@ def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline,
     passed = sum(1 for o in run.outcomes.values() if o == "passed")
     tests = _plural(passed, "test") + " passed" if passed else "no tests call it"
     if baseline.expected_file and baseline.stable:
-        verdict = equivalence.check(sandbox, workspace, baseline, timeout)
+        verdict = equivalence.check(sandbox, workspace, baseline, timeout, strictness)
         if verdict.ok:
-            verdict.reason = f"{tests}; {_plural(verdict.calls_checked, 'captured call')} replayed with the same outcome"
+            generated = verdict.calls_checked - len(baseline.workload)
+            verdict.reason = (f"{tests}; the same outcome on {_plural(len(baseline.workload), 'captured call')}"
+                              f" and {generated} generated")
         return verdict
     return Verdict(True, "tests", f"{tests}; no replayable captured calls")
 

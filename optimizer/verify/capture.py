@@ -21,11 +21,15 @@ class Baseline:
 
     target: Target
     tests: list[str] = field(default_factory=list)   # node ids of the tests that call it
-    calls_file: Path | None = None                    # pickled list of captured calls
+    captured_file: Path | None = None                 # pickled list of captured call records
     n_calls: int = 0
-    expected_file: Path | None = None                 # the original's replayed outcomes
-    stable: list[int] = field(default_factory=list)   # calls whose replay is deterministic
     suite_seconds: float = 0.0
+    # Filled by equivalence.record_expected:
+    calls_file: Path | None = None                    # the calls to judge by: captured + generated
+    expected_file: Path | None = None                 # the original's outcome on each of them
+    stable: list[int] = field(default_factory=list)   # indices of calls the original replays reliably
+    workload: list[int] = field(default_factory=list) # of those, the captured ones: what is timed
+    call_seconds: dict[str, float] = field(default_factory=dict)   # the original's time per call
 
 
 def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], bench: str | None,
@@ -56,8 +60,8 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
     for t in targets:
         baseline = Baseline(t, tests=sorted(tests[t.name]), suite_seconds=suite.result.seconds)
         if calls[t.name]:
-            baseline.calls_file = calls_dir / f"{t.name}.pkl"
-            baseline.calls_file.write_bytes(pickle.dumps(calls[t.name], protocol=4))
+            baseline.captured_file = calls_dir / f"{t.name}.pkl"
+            baseline.captured_file.write_bytes(pickle.dumps(calls[t.name], protocol=4))
             baseline.n_calls = len(calls[t.name])
         baselines[t.name] = baseline
     return baselines, suite

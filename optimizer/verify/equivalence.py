@@ -1,7 +1,14 @@
-"""Equivalence on captured calls: the original's replayed outcomes are the oracle."""
+"""Equivalence on captured and generated calls: the original's outcomes are the oracle.
+
+What is compared per call (see bootstrap/compare.py): the return value, deep and
+type-strict (floats exact unless --rtol), returned iterators item by item; the
+exception's type and message (type only with --loose-errors); every argument
+after the call, `self` included; stdout and stderr.
+"""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from sandboxes import Sandbox
@@ -11,40 +18,59 @@ from .capture import Baseline
 from .runs import python_env, worker_command
 
 
-def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Baseline, timeout: float) -> str:
-    """Replay the original twice on its captured calls; keep the deterministic ones.
-    Returns a note for the report ('' when every call is replayable)."""
-    if not baseline.calls_file:
-        return ""
+@dataclass(frozen=True)
+class Strictness:
+    rtol: float = 0.0             # relative tolerance for floats; 0 means exact
+    loose_errors: bool = False    # compare exception types only, not messages
+
+
+def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Baseline, timeout: float) -> list[str]:
+    """Run the original twice on its captured calls and on generated ones; keep the
+    calls it replays reliably. Returns notes for the report."""
+    if not baseline.captured_file:
+        return []
     t = baseline.target
+    baseline.calls_file = scratch / f"calls-{t.name}.pkl"
     baseline.expected_file = scratch / f"expected-{t.name}.pkl"
-    stable_json = scratch / f"stable-{t.name}.json"
-    cmd = worker_command("replay.py", "record", t.module, t.qualname, baseline.calls_file,
-                         baseline.expected_file, stable_json)
+    info_json = scratch / f"calls-{t.name}.json"
+    cmd = worker_command("replay.py", "record", t.module, t.qualname, baseline.captured_file,
+                         baseline.calls_file, baseline.expected_file, info_json)
     result = sandbox.run(cmd, base, env=python_env(base, [t]), timeout=timeout)
-    if not result.ok or not stable_json.exists():
+    if not result.ok or not info_json.exists():
         baseline.expected_file = None
-        return f"captured calls of {t.name} could not be replayed: {result.last_line()}"
-    info = json.loads(stable_json.read_text())
-    baseline.stable = info["stable"]
-    dropped = info["total"] - len(baseline.stable)
-    if dropped:
-        return (f"{dropped} of {info['total']} captured calls of {t.name} were set aside: their replay "
-                "differs from the capture or between two runs (state, time or randomness)")
-    return ""
+        return [f"the calls of {t.name} could not be replayed: {result.last_line()}"]
+    info = json.loads(info_json.read_text())
+    baseline.stable, baseline.workload = info["stable"], info["workload"]
+    baseline.call_seconds = info["seconds"]
+    notes = []
+    unstable = info["unstable_captured"] + info["unstable_generated"]
+    if unstable:
+        notes.append(f"{t.name} is partly non-deterministic: {unstable} calls ({info['unstable_captured']} "
+                     f"captured, {info['unstable_generated']} generated) gave different outcomes on two runs "
+                     "of the original (time, randomness, hash order or state) and were set aside")
+    if info["dropped_slow"]:
+        notes.append(f"{info['dropped_slow']} generated calls of {t.name} were dropped: "
+                     "the original could not finish them in reasonable time")
+    return notes
 
 
-def check(sandbox: Sandbox, workspace: Path, baseline: Baseline, timeout: float) -> Verdict:
+def check(sandbox: Sandbox, workspace: Path, baseline: Baseline, timeout: float,
+          strictness: Strictness = Strictness()) -> Verdict:
     t = baseline.target
-    verdict_json = workspace / ".home" / "verdict.json"
+    home = workspace / ".home"
+    home.mkdir(exist_ok=True)
+    verdict_json, options_json = home / "verdict.json", home / "options.json"
+    options_json.write_text(json.dumps({"rtol": strictness.rtol, "loose_errors": strictness.loose_errors,
+                                        "seconds": baseline.call_seconds}))
     cmd = worker_command("replay.py", "check", t.module, t.qualname, baseline.calls_file,
-                         baseline.expected_file, verdict_json)
+                         baseline.expected_file, verdict_json, options_json)
     result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout)
     if result.timed_out:
-        return Verdict(False, "equivalence", f"timed out after {timeout:.0f}s replaying captured calls")
+        return Verdict(False, "equivalence", f"timed out after {timeout:.0f}s replaying calls")
     if not result.ok or not verdict_json.exists():
-        return Verdict(False, "equivalence", "crashed replaying captured calls: " + result.last_line())
+        return Verdict(False, "equivalence", "crashed replaying calls: " + result.last_line())
     data = json.loads(verdict_json.read_text())
     if not data.get("ok"):
-        return Verdict(False, "equivalence", str(data.get("reason", "outputs differ")))
+        return Verdict(False, "equivalence", str(data.get("reason", "behaves differently")),
+                       failing_call=data.get("call"))
     return Verdict(True, "equivalence", calls_checked=int(data.get("checked", 0)))

@@ -1,0 +1,195 @@
+"""Run one call and compare two runs of it: what "behaves the same" means.
+
+An outcome is everything a caller can observe: the return value (iterators
+consumed item by item), or the exception (type and message), the arguments
+after the call (which include `self` for methods), and what was printed.
+Standalone: runs inside the sandbox, imports nothing of the optimizer.
+"""
+import contextlib
+import inspect
+import io
+import math
+import pickle
+
+from harness import short
+
+MAX_ITEMS = 10_000   # items consumed from a returned iterator
+
+
+class Outcome:
+    __slots__ = ("kind", "value", "exc", "after", "stdout", "stderr")
+
+    def __init__(self, kind, value=None, exc=None, after=None, stdout="", stderr=""):
+        self.kind, self.value, self.exc, self.after = kind, value, exc, after
+        self.stdout, self.stderr = stdout, stderr
+
+    def dumps(self):
+        return pickle.dumps((self.kind, self.value, self.exc, self.after, self.stdout, self.stderr), protocol=4)
+
+    @classmethod
+    def loads(cls, blob):
+        return cls(*pickle.loads(blob))
+
+
+def run_outcome(fn, blob):
+    """Call fn on freshly unpickled arguments and record everything observable."""
+    args, kwargs = pickle.loads(blob)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            value = fn(*args, **kwargs)
+            if inspect.isgenerator(value) or _is_iterator(value):
+                value = _consume(value)
+            outcome = Outcome("return", value)
+        except Exception as exc:
+            outcome = Outcome("raise", exc=(type(exc).__qualname__, _message(exc)))
+    outcome.after, outcome.stdout, outcome.stderr = (args, kwargs), out.getvalue(), err.getvalue()
+    return outcome
+
+
+class Consumed:
+    """A returned iterator, as the items it produced (and how it ended)."""
+
+    def __init__(self, items, error):
+        self.items, self.error = items, error
+
+    def __repr__(self):
+        tail = f", then raised {self.error[0]}" if self.error else ""
+        return f"<iterator yielding {short(self.items)}{tail}>"
+
+
+def _is_iterator(value):
+    return hasattr(value, "__next__") and hasattr(value, "__iter__") and not isinstance(value, io.IOBase)
+
+
+def _consume(it):
+    items, error = [], None
+    try:
+        for item in it:
+            items.append(item)
+            if len(items) >= MAX_ITEMS:
+                break
+    except Exception as exc:
+        error = (type(exc).__qualname__, _message(exc))
+    return Consumed(items, error)
+
+
+def _message(exc):
+    try:
+        return str(exc)
+    except Exception:
+        return "<unprintable>"
+
+
+def difference(want, got, rtol=0.0, loose_errors=False, is_method=False):
+    """None when got behaves like want; else (what, expected, actual) in plain words."""
+    if want.kind != got.kind:
+        if want.kind == "return":
+            return "raises where the original returns", short(want.value), "%s: %s" % got.exc
+        return "returns where the original raises", "%s: %s" % want.exc, short(got.value)
+    if want.kind == "raise":
+        same_exc = want.exc[0] == got.exc[0] and (loose_errors or want.exc[1] == got.exc[1])
+        if not same_exc:
+            return "raises a different exception", "%s: %s" % want.exc, "%s: %s" % got.exc
+    else:
+        path = diff_path(want.value, got.value, rtol)
+        if path is not None:
+            where, a, b = path
+            return "returns a different value" + (f" at {where}" if where else ""), short(a), short(b)
+    want_args, want_kwargs = want.after
+    got_args, got_kwargs = got.after
+    for i, (a, b) in enumerate(zip(want_args, got_args)):
+        path = diff_path(a, b, rtol)
+        if path is not None:
+            what = "leaves self in a different state" if (i == 0 and is_method) else f"mutates argument #{i} differently"
+            return what + (f" at {path[0]}" if path[0] else ""), short(path[1]), short(path[2])
+    path = diff_path(want_kwargs, got_kwargs, rtol)
+    if path is not None:
+        return "mutates a keyword argument differently at " + path[0], short(path[1]), short(path[2])
+    if want.stdout != got.stdout:
+        return "prints different output", short(want.stdout), short(got.stdout)
+    if want.stderr != got.stderr:
+        return "writes different output to stderr", short(want.stderr), short(got.stderr)
+    return None
+
+
+def diff_path(a, b, rtol=0.0, path="", depth=0):
+    """The first place where a and b differ, as (path, a_part, b_part); None when equal.
+    Types count: 1, 1.0 and True differ. Floats are exact unless rtol > 0."""
+    if a is b:
+        return None
+    if type(a) is not type(b):
+        return (path, a, b)
+    if depth > 50:
+        return None if _eq(a, b) else (path, a, b)
+    if isinstance(a, float):
+        if a == b or (math.isnan(a) and math.isnan(b)):
+            return None
+        return None if rtol and math.isclose(a, b, rel_tol=rtol) else (path, a, b)
+    if isinstance(a, complex):
+        return None if a == b else (path, a, b)
+    if isinstance(a, (list, tuple)):
+        for i, (x, y) in enumerate(zip(a, b)):
+            found = diff_path(x, y, rtol, f"{path}[{i}]", depth + 1)
+            if found:
+                return found
+        return None if len(a) == len(b) else (f"{path} (length {len(a)} vs {len(b)})", a, b)
+    if isinstance(a, dict):
+        if list(a.keys()) != list(b.keys()):
+            if a.keys() != b.keys():
+                return (f"{path} (keys)", sorted(a.keys(), key=repr), sorted(b.keys(), key=repr))
+            return (f"{path} (key order)", list(a.keys()), list(b.keys()))
+        for k in a:
+            found = diff_path(a[k], b[k], rtol, f"{path}[{k!r}]", depth + 1)
+            if found:
+                return found
+        return None
+    if isinstance(a, (str, bytes, bytearray, int, bool, type(None), set, frozenset, range, type)):
+        return None if a == b else (path, a, b)
+    if isinstance(a, Consumed):
+        return diff_path((a.items, a.error), (b.items, b.error), rtol, path + " (iterator)", depth + 1)
+    array = _array_diff(a, b, path)
+    if array is not False:
+        return array
+    if type(a).__eq__ is not object.__eq__:       # the class says what equal means
+        if _eq(a, b):
+            return None
+        if not rtol:
+            return (path, a, b)
+    state_a, state_b = _state(a), _state(b)
+    if state_a is None or state_b is None:
+        return None if _eq(a, b) else (path, a, b)
+    if state_a.keys() != state_b.keys():
+        return (f"{path} (attributes)", sorted(state_a), sorted(state_b))
+    for name in state_a:
+        found = diff_path(state_a[name], state_b[name], rtol, f"{path}.{name}", depth + 1)
+        if found:
+            return found
+    return None
+
+
+def _array_diff(a, b, path):
+    """numpy-like arrays: same dtype, shape and elements. False when a is not one."""
+    if not (hasattr(a, "shape") and hasattr(a, "dtype") and hasattr(a, "tolist")):
+        return False
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return (f"{path} (shape/dtype)", (a.shape, str(a.dtype)), (b.shape, str(b.dtype)))
+    return diff_path(a.tolist(), b.tolist(), 0.0, path, 0)
+
+
+def _eq(a, b):
+    try:
+        result = a == b
+        return result if isinstance(result, bool) else bool(result)
+    except Exception:
+        return False
+
+
+def _state(obj):
+    """An object's observable state: __dict__ and __slots__ (dataclasses included)."""
+    state = dict(vars(obj)) if hasattr(obj, "__dict__") else {}
+    for cls in type(obj).__mro__:
+        for slot in getattr(cls, "__slots__", ()):
+            if slot not in ("__dict__", "__weakref__") and hasattr(obj, slot):
+                state[slot] = getattr(obj, slot)
+    return state if (state or hasattr(obj, "__dict__")) else None
