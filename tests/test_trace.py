@@ -1,4 +1,5 @@
 """Block-level traces: basic blocks, the recorder, first divergence and rendering."""
+import importlib
 import importlib.util
 import pickle
 import sys
@@ -13,8 +14,17 @@ from optimizer.verify.trace import Trace, first_divergence, hit_counts, render, 
 from repos import make_repo
 from sandboxes import get_sandbox
 
-sys.path.insert(0, str(BOOTSTRAP))
-import tracer  # noqa: E402  (standalone script beside the other sandbox workers)
+
+def _load_tracer():
+    """tracer.py is a standalone script (it imports harness from its own folder)."""
+    sys.path.insert(0, str(BOOTSTRAP))
+    try:
+        return importlib.import_module("tracer")
+    finally:
+        sys.path.remove(str(BOOTSTRAP))
+
+
+tracer = _load_tracer()
 
 
 def blocks_of(src, first_line=1):
@@ -57,7 +67,7 @@ def test_blocks_of_a_loop_with_a_docstring_and_absolute_lines():
         ("b0", 3, 4, "lines 3-4"), ("b1", 5, 5, "for item in items"), ("b2", 6, 6, "if item not in seen"),
         ("b3", 7, 8, "lines 7-8"), ("b4", 9, 9, "line 9")]
     assert blocks_of(UNIQUE.lstrip("\n"), first_line=40)[1] == ("b1", 44, 44, "for item in items")
-    names = names_of(UNIQUE)
+    names = names_of(UNIQUE.lstrip("\n"))
     assert names["for item in items"] == {"item", "items"}
     assert names["lines 7-8"] == {"seen", "out", "item"}
 
@@ -112,20 +122,43 @@ def test_blocks_of_try_with_while_else_and_nested_functions():
     assert names["with open(path) as fh"] == {"open", "path", "fh"}
 
 
-def test_method_and_generator_blocks():
+def test_generator_blocks_break_after_yield():
     src = '''
-    class Box:
-        pass
-    '''
-    method = '''
     @staticmethod
     def gen(self, xs):
         for x in xs:
-            yield x
-            self.n = x
+            total = yield x
+            self.n = total
     '''
-    assert tracer.basic_blocks(textwrap.dedent(src) + "\n") == [] or True
-    assert [b[3] for b in blocks_of(method)] == ["for x in xs", "line 5", "line 6"]
+    assert [b[3] for b in blocks_of(src)] == ["for x in xs", "line 5", "line 6"]
+
+
+def test_trace_of_a_decorated_method(tmp_path):
+    src = '''
+    import functools
+
+
+    def logged(fn):
+        @functools.wraps(fn)
+        def wrapper(*args):
+            return fn(*args)
+        return wrapper
+
+
+    class Stack:
+        def __init__(self):
+            self.items = []
+
+        @logged
+        def push_all(self, values):
+            for v in values:
+                self.items.append(v)
+            return len(self.items)
+    '''
+    stack_cls = load(tmp_path, src, "Stack")
+    t = Trace.from_json(tracer.trace_function(stack_cls.push_all, (stack_cls(), [7, 8]), {}))
+    assert [b.label for b in t.blocks] == ["for v in values", "line 19", "line 20"]
+    assert t.result == "2" and t.entries[-1].state == {"self": "<Stack items=[7, 8]>"}
 
 
 def test_trace_records_loop_iterations_and_hits(tmp_path):
@@ -133,11 +166,37 @@ def test_trace_records_loop_iterations_and_hits(tmp_path):
     assert t.outcome == "return" and t.result == "[3, 1]" and not t.truncated
     assert hit_counts(t) == {"b0": 1, "b1": 4, "b2": 3, "b3": 2, "b4": 1}
     assert [e.block for e in t.entries] == ["b0", "b1", "b2", "b3", "b1", "b2", "b3", "b1", "b2", "b1", "b4"]
-    assert t.entries[0].state == {"seen": "[]", "out": "[]"} or t.entries[0].state == {"out": "[]", "seen": "[]"}
+    assert t.entries[0].state == {"seen": "[]", "out": "[]"}
     assert [e.state["item"] for e in t.entries if e.block == "b1"] == ["3", "1", "3", "3"]
     assert t.entries[6].state["out"] == "[3, 1]"
     profile = render_hits(t)
     assert "for item in items, line" in profile and "if item not in seen" in profile
+
+
+def test_trace_through_try_with_and_while(tmp_path):
+    src = '''
+    def f(path, p):
+        try:
+            n = int(p)
+        except ValueError as exc:
+            n = 2
+        with open(path) as fh:
+            first = fh.readline()
+        while n > 0:
+            n -= 1
+        else:
+            n = -1
+        return n, first
+    '''
+    (tmp_path / "data.txt").write_text("hello\n")
+    t = run(tmp_path, src, "f", str(tmp_path / "data.txt"), "x")
+    assert t.result == "(-1, 'hello\\n')"
+    hits = {b.label: t.hits[b.id] for b in t.blocks}
+    assert hits == {"try": 1, "line 4": 1, "except ValueError as exc": 1, "line 6": 1,
+                    "with open(path) as fh": 2,            # entered, then left through __exit__
+                    "line 8": 1, "while n > 0": 3, "line 10": 2, "else: line 12": 1, "line 13": 1}
+    assert [e.state["n"] for e in t.entries if "n" in e.state] == ["2", "2", "1", "1", "0", "0", "-1", "-1"]
+    assert t.types["exc"] == ("ValueError",)
 
 
 def test_trace_only_the_outer_frame_and_exceptions(tmp_path):
@@ -214,12 +273,42 @@ def test_divergence_at_a_dropped_tie_break(tmp_path):
     data = [("b", 1), ("a", 1), ("c", 0)]
     original, candidate = run(tmp_path, BEST, "best", data), run(tmp_path, BEST_NO_TIE, "best", data)
     d = first_divergence(original, candidate)
-    assert d.block.label.startswith("if best_score is None")
+    assert d.block.label == "if best_score is None or score > best_score"
+    assert candidate.blocks[1].label == "for name, score in scores"
     assert d.values == {"best_name": ("'a'", "'b'")}
     assert d.original_block.id == "b3"          # where the original took the branch
     text = render(original, candidate, d)
     assert text.splitlines()[-1].startswith("first departure: candidate block b2 (if best_score is None")
     assert "best_name: original='a', candidate='b'" in text
+
+
+def test_divergence_at_an_extra_change(tmp_path):
+    data = [("b", 1), ("a", 1), ("c", 0)]
+    original, candidate = run(tmp_path, BEST_NO_TIE, "best", data), run(tmp_path, BEST, "best", data)
+    d = first_divergence(original, candidate)
+    assert (d.block.id, d.values) == ("b3", {"best_name": ("'b'", "'a'")})
+    assert d.original_block.label == "if best_score is None or score > best_score"
+
+
+def test_divergence_when_the_candidate_stops_early(tmp_path):
+    raising = COLLECT.replace("out.append(x * 10)", "out.append(x * 10)\n            if x > 2: raise ValueError(x)")
+    original = run(tmp_path, COLLECT, "collect", [1, 2, 3, 5])
+    candidate = run(tmp_path, raising, "collect", [1, 2, 3, 5])
+    d = first_divergence(original, candidate)
+    assert d.step == len(candidate.entries) - 1 and d.block.label == "if x > 2"
+    assert d.values["out"] == ("[10, 30, 50]", "[10, 30]")
+    assert d.values["outcome"] == ("returned [10, 30, 50]", "raised ValueError: 3")
+
+
+def test_divergence_past_the_cap_falls_back_to_the_outcome(tmp_path):
+    changed = COLLECT.replace("x * 10", "x * 10 if x < 90 else 0")
+    original = run(tmp_path, COLLECT, "collect", list(range(100)), max_entries=30)
+    candidate = run(tmp_path, changed, "collect", list(range(100)), max_entries=30)
+    d = first_divergence(original, candidate)
+    assert d.step == -1 and d.block is None and list(d.values) == ["outcome"]
+    text = render(original, candidate, d)
+    assert "first departure: after the recorded part of the traces: outcome: original=returned" in text
+    assert "trace cut after 30 entries" in text
 
 
 def test_divergence_at_a_different_accumulation_order(tmp_path):
@@ -248,9 +337,9 @@ def test_outcome_fallback_without_shared_names(tmp_path):
 @pytest.fixture(scope="module")
 def repos(tmp_path_factory):
     root = tmp_path_factory.mktemp("trace")
-    files = {"pkg/__init__.py": "", "pkg/rank.py": "\n\n" + BEST}
+    files = {"pkg/__init__.py": "", "pkg/rank.py": "import os\n" + BEST}
     original = make_repo(root / "orig", files, git=False)
-    candidate = make_repo(root / "cand", {**files, "pkg/rank.py": "\n\n" + BEST_NO_TIE}, git=False)
+    candidate = make_repo(root / "cand", {**files, "pkg/rank.py": "import os\n" + BEST_NO_TIE}, git=False)
     target = resolve(index_repo(original), "best")
     calls = root / "calls.pkl"
     calls.write_bytes(pickle.dumps([{"args": pickle.dumps(((data,), {}))} for data in

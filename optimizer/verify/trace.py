@@ -80,7 +80,7 @@ class Trace:
 
 @dataclass
 class Divergence:
-    step: int                       # index of the candidate's entry (-1: the outcome alone differs)
+    step: int                       # index of the candidate's entry (-1: past the recorded entries)
     block: Block | None             # the candidate's block there
     original_step: int
     original_block: Block | None    # the original's block at that point
@@ -171,14 +171,19 @@ def first_divergence(original: Trace, candidate: Trace) -> Divergence | None:
               and set(original.types[n]) == set(candidate.types[n])]
     oh, ch = _histories(original, shared), _histories(candidate, shared)
     found = [(d, n) for n in shared if (d := _departure(n, oh[n], ch[n], oh, ch, original, candidate))]
+    ended = (original.outcome, original.result) != (candidate.outcome, candidate.result)
     if found:
         step = min(d[0] for d, _ in found)
         at = [(d, n) for d, n in found if d[0] == step]
+        values = {n: (d[2], d[3]) for d, n in at}
+        if ended and step == len(candidate.entries) - 1 and not candidate.truncated:
+            values["outcome"] = (original.ending(), candidate.ending())   # it stopped here
         o_step = at[0][0][1]
-        return Divergence(step, _block_at(candidate, step), o_step, _block_at(original, o_step),
-                          {n: (d[2], d[3]) for d, n in at})
-    if (original.outcome, original.result) != (candidate.outcome, candidate.result):
-        step, o_step = len(candidate.entries) - 1, len(original.entries) - 1
+        return Divergence(step, _block_at(candidate, step), o_step, _block_at(original, o_step), values)
+    if ended:
+        # Past the cap the states are unknown: do not pin the outcome on a recorded block.
+        cut = original.truncated or candidate.truncated
+        step, o_step = (-1, -1) if cut else (len(candidate.entries) - 1, len(original.entries) - 1)
         return Divergence(step, _block_at(candidate, step), o_step, _block_at(original, o_step),
                           {"outcome": (original.ending(), candidate.ending())})
     return None
@@ -207,7 +212,8 @@ def _render_trace(title: str, trace: Trace, focus: int | None, limit: int) -> li
     previous = -1
     for i in sorted(keep):
         if i > previous + 1:
-            lines.append(f"   … {i - previous - 1} entries omitted …")
+            gap = i - previous - 1
+            lines.append(f"   … {gap} {'entry' if gap == 1 else 'entries'} omitted …")
         lines.append(_entry_line(trace, trace.entries[i], i == focus))
         previous = i
     if trace.truncated:
@@ -231,6 +237,7 @@ def render(original: Trace, candidate: Trace, divergence: Divergence | None, lim
         lines.append(f"original at that point: block {ob.id} ({ob.where()}) at step {divergence.original_step}")
     values = "; ".join(f"{n}: original={o}, candidate={c}" for n, (o, c) in divergence.values.items())
     b = divergence.block
-    where = f"candidate block {b.id} ({b.where()})" if b else "candidate"
-    lines.append(f"first departure: {where} at step {divergence.step}: {values}")
+    where = f"candidate block {b.id} ({b.where()}) at step {divergence.step}" if b \
+        else "after the recorded part of the traces"
+    lines.append(f"first departure: {where}: {values}")
     return "\n".join(lines)

@@ -46,7 +46,7 @@ def basic_blocks(source, first_line=1):
     fn = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
     builder = _Builder(source.splitlines(), first_line - 1)
     body = fn.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]                                  # a docstring runs no code
     builder.body(body)
@@ -98,7 +98,8 @@ class _Builder:
                 self.body(s.orelse, "else: ")
         elif isinstance(s, (ast.For, ast.AsyncFor)):
             word = "async for " if isinstance(s, ast.AsyncFor) else "for "
-            self.header("for", word + "%s in %s" % (src(s.target), src(s.iter)), s, [s.target, s.iter])
+            target = src(s.target).strip("()") if isinstance(s.target, ast.Tuple) else src(s.target)
+            self.header("for", word + "%s in %s" % (target, src(s.iter)), s, [s.target, s.iter])
             self.body(s.body)
             self.body(s.orelse, "else: ")
         elif isinstance(s, ast.While):
@@ -160,9 +161,8 @@ def _names(nodes):
         for n in _walk(node):
             if isinstance(n, ast.Name):
                 names.add(n.id)
-            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(n.name)
-            elif isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.MatchAs, ast.MatchStar)) \
+                    and n.name:
                 names.add(n.name)
             elif isinstance(n, ast.MatchMapping) and n.rest:
                 names.add(n.rest)
@@ -177,6 +177,10 @@ def _cut(text, limit=60):
 def shorten(value, limit=80):
     """(text, digest): the repr cut to its head and tail; digest is the crc32 of the
     whole repr when it was cut, else None."""
+    return _cut_middle(_text(value), limit)
+
+
+def _text(value):
     try:
         if isinstance(value, (set, frozenset)) and value:
             inner = "{" + ", ".join(sorted(map(repr, value))) + "}"   # hash order is not behaviour
@@ -188,7 +192,10 @@ def shorten(value, limit=80):
             text = repr(value)
     except Exception as exc:
         text = "<repr failed: %s>" % type(exc).__name__
-    text = _ADDRESS.sub(" at 0x…", text)
+    return _ADDRESS.sub(" at 0x…", text)
+
+
+def _cut_middle(text, limit):
     if len(text) <= limit:
         return text, None
     side = (limit - 4) // 2
@@ -249,8 +256,9 @@ class Recorder:
         for name in self.touched[self.current]:
             if name in f_locals:
                 value = f_locals[name]
-                state[name], digest = shorten(value)
-                self.budget -= len(state[name]) if digest is None else 1000
+                text = _text(value)
+                self.budget -= len(text)
+                state[name], digest = _cut_middle(text, 80)
                 if digest:
                     digests[name] = digest
                 self.types.setdefault(name, set()).add(type(value).__name__)
