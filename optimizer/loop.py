@@ -20,6 +20,7 @@ from .propose import ProposalContext, Proposer
 from .target import index_repo, replace_definition, resolve, targets_in_file
 from .verify import Baseline, Strictness, TestRun, capture, verify
 from .verify.equivalence import record_expected
+from .verify.trace import explain
 from .verify.runs import pytest_command, python_env
 from .workspace import Workspace
 
@@ -141,7 +142,8 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
     try:
         verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness)
         if not verdict.ok:
-            return Outcome(candidate, "rejected", verdict.reason), new_text
+            trace = explain(sandbox, ws.base, workspace, baseline, verdict.failing_call)
+            return Outcome(candidate, "rejected", verdict.reason, trace=trace), new_text
         try:
             m = measure(sandbox, ws.base, workspace, baseline, config.measure)
         except MeasureError as exc:

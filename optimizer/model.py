@@ -97,9 +97,10 @@ class Outcome:
     """A candidate's fate: one row of the report."""
 
     candidate: Candidate
-    status: str               # "kept" | "rejected" | "verified" (passed, lost to a better one)
+    status: str               # "kept" | "rejected"
     reason: str
     measurement: Measurement | None = None
+    trace: str = ""           # for a behaviour difference: original vs candidate, block by block
 
     def to_json(self) -> dict:
         m = self.measurement
@@ -110,6 +111,7 @@ class Outcome:
             "reason": self.reason,
             "speedup": round(m.speedup, 4) if m else None,
             "ci": [round(m.ci[0], 4), round(m.ci[1], 4)] if m else None,
+            **({"trace": self.trace} if self.trace else {}),
         }
 
 

@@ -14,6 +14,9 @@ from repos import SLOW_REPO, make_repo, run_git
 FAST = "def unique_ordered(items):\n    return list(dict.fromkeys(items))\n"
 ALSO_FAST = "def unique_ordered(items):\n    seen = set()\n    return [x for x in items if not (x in seen or seen.add(x))]\n"
 WRONG = "def unique_ordered(items):\n    return sorted(set(items))\n"
+# Passes the repo's tests (none has an empty list) but not a generated empty call.
+EMPTY_BUG = ("def unique_ordered(items):\n    out = [items[0]]\n    seen = {items[0]}\n    for item in items:\n"
+             "        if item not in seen:\n            seen.add(item)\n            out.append(item)\n    return out\n")
 
 
 class QueueProposer:
@@ -71,3 +74,13 @@ def test_threshold_rejects_real_but_small_gains(tmp_path, min_speedup):
     _, report = _run(tmp_path, [FAST], min_speedup=min_speedup)
     assert report.kept == []
     assert report.outcomes[0].reason.startswith("faster, but not surely by --min-speedup 1000.0x: ")
+
+
+def test_a_behaviour_difference_comes_with_a_block_trace(tmp_path):
+    _, report = _run(tmp_path, [EMPTY_BUG])
+    [outcome] = report.outcomes
+    assert outcome.status == "rejected"
+    assert outcome.reason.startswith("raises where the original returns on generated call #")
+    assert "IndexError" in outcome.reason
+    assert "first departure" in outcome.trace and "line" in outcome.trace
+    assert outcome.to_json()["trace"] == outcome.trace

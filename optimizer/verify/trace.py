@@ -241,3 +241,15 @@ def render(original: Trace, candidate: Trace, divergence: Divergence | None, lim
         else "after the recorded part of the traces"
     lines.append(f"first departure: {where}: {values}")
     return "\n".join(lines)
+
+
+def explain(sandbox: Sandbox, base: Path, workspace: Path, baseline: Baseline, call: int | None) -> str:
+    """Trace original and candidate on the first differing call and show where the
+    candidate's state first departs (for the report, and for a model's repair round)."""
+    if call is None:
+        return ""
+    original = trace_call(sandbox, base, baseline, call)
+    candidate = trace_call(sandbox, workspace, baseline, call)
+    if original is None or candidate is None:
+        return ""
+    return render(original, candidate, first_divergence(original, candidate))
