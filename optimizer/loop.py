@@ -20,7 +20,7 @@ from .propose import ProposalContext, Proposer
 from .target import index_repo, replace_definition, resolve, targets_in_file
 from .verify import Baseline, Strictness, TestRun, capture, verify
 from .verify.equivalence import record_expected
-from .verify.trace import explain
+from .verify.trace import block_profile, explain
 from .verify.runs import pytest_command, python_env
 from .workspace import Workspace
 
@@ -98,7 +98,8 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
     original = ws.original_text(target)
     share = next((h.share for h in report.hotspots if h.target == target), None)
     index = {t.qualname: t for t in targets_in_file(ws.base, target.file)}
-    context = ProposalContext(original, {q: index[q].source for q in target.callees if q in index}, share)
+    context = ProposalContext(original, {q: index[q].source for q in target.callees if q in index}, share,
+                              block_profile=block_profile(sandbox, ws.base, baseline))
     view.stage(f"proposing candidates for {target.qualname}")
     candidates = [c for p in proposers for c in p.propose(target, context, config.candidates)]
     view.candidates(target.qualname, len(candidates))

@@ -64,7 +64,9 @@ def test_model_candidates_end_to_end(tmp_path, fake_openai):
     assert tree_state(repo) == before and run_git(repo, "rev-parse", "HEAD") == head   # untouched
     assert report["llm"]["calls"] == len(server.requests) == 4
     assert (report["llm"]["prompt_tokens"], report["llm"]["completion_tokens"]) == server.usage_totals
-    assert "def unique_ordered" in server.requests[0]["messages"][-1]["content"]
+    prompt = server.requests[0]["messages"][-1]["content"]
+    assert "def unique_ordered" in prompt
+    assert "How often each block of it ran" in prompt and "if item not in seen" in prompt
 
 
 def test_offline_case_study_with_bench(tmp_path):

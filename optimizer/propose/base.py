@@ -14,6 +14,7 @@ class ProposalContext:
     callee_sources: dict[str, str] = field(default_factory=dict)   # qualname -> source
     share: float | None = None                               # the target's profile share, if profiled
     python_version: str = field(default_factory=lambda: "%d.%d" % sys.version_info[:2])
+    block_profile: str = ""                                  # per-block hit counts of the original
     feedback: str = ""                                       # reserved for repair/refine rounds (#6)
 
 

@@ -94,6 +94,7 @@ class LLMProposer:
             imports=tuple(target.imports),
             callee_sources={q: textwrap.dedent(s).strip("\n") for q, s in context.callee_sources.items()},
             share=context.share,
+            block_profile=context.block_profile,
             python_version=context.python_version,
             feedback=context.feedback,
         )

@@ -253,3 +253,13 @@ def explain(sandbox: Sandbox, base: Path, workspace: Path, baseline: Baseline, c
     if original is None or candidate is None:
         return ""
     return render(original, candidate, first_divergence(original, candidate))
+
+
+def block_profile(sandbox: Sandbox, base: Path, baseline: Baseline) -> str:
+    """Per-block hit counts of the original on its slowest captured call: a cheap
+    profile by block for prompts ('' when it cannot be traced)."""
+    if not baseline.workload:
+        return ""
+    slowest = max(baseline.workload, key=lambda i: baseline.call_seconds.get(str(i), 0.0))
+    trace = trace_call(sandbox, base, baseline, slowest)
+    return render_hits(trace) if trace is not None else ""
