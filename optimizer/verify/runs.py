@@ -2,6 +2,7 @@
 lines and the environment, so every stage runs code the same way."""
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -30,8 +31,32 @@ def python_env(workspace: Path, targets: list[Target], capture_config: Path | No
     return scrubbed_env(workspace, extra)
 
 
-def pytest_command(node_ids: list[str]) -> list[str]:
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no", *node_ids]
+def pytest_command(node_ids: list[str], workspace: Path | None = None) -> list[str]:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
+    if workspace is not None and not _uses_hypothesis(_pristine(workspace)):
+        # hypothesis comes with the optimizer; its pytest plugin costs ~0.6 s per run
+        # and is only wanted by suites that use hypothesis themselves.
+        cmd += ["-p", "no:hypothesispytest"]
+    return cmd + node_ids
+
+
+def _pristine(workspace: Path) -> Path:
+    """The base copy a candidate's copy was made from (they are alike but for one
+    function), so per-repo facts are computed once per run."""
+    base = workspace.parent / "base"
+    return base if base.is_dir() else workspace
+
+
+@functools.cache
+def _uses_hypothesis(repo: Path) -> bool:
+    """Whether the repo's Python files mention hypothesis."""
+    for path in repo.rglob("*.py"):
+        try:
+            if "hypothesis" in path.read_text(errors="ignore"):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def worker_command(script: str, *args: object) -> list[str]:

@@ -39,6 +39,6 @@ def run_tests(sandbox: Sandbox, workspace: Path, targets: list[Target], node_ids
     if len(node_ids) > _MAX_NODE_IDS:
         node_ids = sorted({n.split("::", 1)[0] for n in node_ids})
     env = python_env(workspace, targets, capture_config=capture_config, results_file=results)
-    result = sandbox.run(pytest_command(node_ids), workspace, env=env, timeout=timeout)
+    result = sandbox.run(pytest_command(node_ids, workspace), workspace, env=env, timeout=timeout)
     outcomes = json.loads(results.read_text()) if results.exists() else {}
     return TestRun(result, outcomes)

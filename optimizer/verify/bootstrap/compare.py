@@ -17,14 +17,17 @@ MAX_ITEMS = 10_000   # items consumed from a returned iterator
 
 
 class Outcome:
-    __slots__ = ("kind", "value", "exc", "after", "stdout", "stderr")
+    __slots__ = ("kind", "value", "exc", "after", "stdout", "stderr", "aliases", "shared")
 
-    def __init__(self, kind, value=None, exc=None, after=None, stdout="", stderr=""):
+    def __init__(self, kind, value=None, exc=None, after=None, stdout="", stderr="", aliases=(), shared=None):
         self.kind, self.value, self.exc, self.after = kind, value, exc, after
         self.stdout, self.stderr = stdout, stderr
+        self.aliases = aliases    # positions of arguments the result *is* (returned, not copied)
+        self.shared = shared      # True when a repeated call returns the very same mutable object
 
     def dumps(self):
-        return pickle.dumps((self.kind, self.value, self.exc, self.after, self.stdout, self.stderr), protocol=4)
+        return pickle.dumps((self.kind, self.value, self.exc, self.after, self.stdout, self.stderr,
+                             self.aliases, self.shared), protocol=4)
 
     @classmethod
     def loads(cls, blob):
@@ -38,13 +41,19 @@ def run_outcome(fn, blob):
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             value = fn(*args, **kwargs)
+            aliases = tuple(i for i, a in enumerate(args) if value is a and is_mutable(a))
             if inspect.isgenerator(value) or _is_iterator(value):
                 value = _consume(value)
-            outcome = Outcome("return", value)
+            outcome = Outcome("return", value, aliases=aliases)
         except Exception as exc:
             outcome = Outcome("raise", exc=(type(exc).__qualname__, _message(exc)))
     outcome.after, outcome.stdout, outcome.stderr = (args, kwargs), out.getvalue(), err.getvalue()
     return outcome
+
+
+def is_mutable(value):
+    """Values whose identity a caller can observe by changing them."""
+    return not isinstance(value, (int, float, complex, str, bytes, bool, tuple, frozenset, range, type(None)))
 
 
 class Consumed:
@@ -56,6 +65,11 @@ class Consumed:
     def __repr__(self):
         tail = f", then raised {self.error[0]}" if self.error else ""
         return f"<iterator yielding {short(self.items)}{tail}>"
+
+    def ending(self):
+        if self.error:
+            return "raised %s: %s after %d items" % (self.error[0], self.error[1], len(self.items))
+        return "exhausted after %d items" % len(self.items)
 
 
 def _is_iterator(value):
@@ -81,8 +95,12 @@ def _message(exc):
         return "<unprintable>"
 
 
-def difference(want, got, rtol=0.0, loose_errors=False, is_method=False):
-    """None when got behaves like want; else (what, expected, actual) in plain words."""
+def difference(want, got, rtol=0.0, loose_errors=False, is_method=False, outside_contract=False):
+    """None when got behaves like want; else (what, expected, actual) in plain words.
+    outside_contract: a generated input the original rejects with TypeError or
+    AttributeError; a candidate may reject it the same way or accept it."""
+    if outside_contract and want.kind == "raise" and got.kind == "return":
+        return None
     if want.kind != got.kind:
         if want.kind == "return":
             return "raises where the original returns", short(want.value), "%s: %s" % got.exc
@@ -94,23 +112,41 @@ def difference(want, got, rtol=0.0, loose_errors=False, is_method=False):
     else:
         path = diff_path(want.value, got.value, rtol)
         if path is not None:
-            where, a, b = path
-            return "returns a different value" + (f" at {where}" if where else ""), short(a), short(b)
-    want_args, want_kwargs = want.after
-    got_args, got_kwargs = got.after
+            return "returns a different value" + _at(path[0]), short(path[1]), short(path[2])
+    want_args, want_kwargs = want.after or ((), {})
+    got_args, got_kwargs = got.after or ((), {})
     for i, (a, b) in enumerate(zip(want_args, got_args)):
+        if _is_iterator(a):
+            continue    # how far an iterator argument was consumed is the implementation's business
         path = diff_path(a, b, rtol)
         if path is not None:
             what = "leaves self in a different state" if (i == 0 and is_method) else f"mutates argument #{i} differently"
-            return what + (f" at {path[0]}" if path[0] else ""), short(path[1]), short(path[2])
+            return what + _at(path[0]), short(path[1]), short(path[2])
     path = diff_path(want_kwargs, got_kwargs, rtol)
     if path is not None:
-        return "mutates a keyword argument differently at " + path[0], short(path[1]), short(path[2])
+        return "mutates a keyword argument differently" + _at(path[0]), short(path[1]), short(path[2])
+    if want.kind == "return" and want.aliases != got.aliases:
+        return ("returns an argument itself where the original returns a new object" if got.aliases else
+                "returns a new object where the original returns its argument itself"), \
+            _aliases(want.aliases), _aliases(got.aliases)
+    if want.kind == "return" and None not in (want.shared, got.shared) and want.shared != got.shared:
+        return ("returns the same object on repeated calls (shared state) where the original returns a "
+                "fresh one" if got.shared else "returns a fresh object where the original returns the same one"), \
+            "shared" if want.shared else "fresh", "shared" if got.shared else "fresh"
     if want.stdout != got.stdout:
         return "prints different output", short(want.stdout), short(got.stdout)
     if want.stderr != got.stderr:
         return "writes different output to stderr", short(want.stderr), short(got.stderr)
     return None
+
+
+def _at(path):
+    path = path.strip()
+    return f" at {path}" if path else ""
+
+
+def _aliases(positions):
+    return "argument #%s itself" % ", #".join(map(str, positions)) if positions else "a new object"
 
 
 def diff_path(a, b, rtol=0.0, path="", depth=0):
@@ -147,7 +183,9 @@ def diff_path(a, b, rtol=0.0, path="", depth=0):
     if isinstance(a, (str, bytes, bytearray, int, bool, type(None), set, frozenset, range, type)):
         return None if a == b else (path, a, b)
     if isinstance(a, Consumed):
-        return diff_path((a.items, a.error), (b.items, b.error), rtol, path + " (iterator)", depth + 1)
+        if a.error != b.error:     # one of them fails part-way: say that, not just "fewer items"
+            return (path + " (iterator end)", a.ending(), b.ending())
+        return diff_path(a.items, b.items, rtol, path + " (iterator items)", depth + 1)
     array = _array_diff(a, b, path)
     if array is not False:
         return array
@@ -157,8 +195,8 @@ def diff_path(a, b, rtol=0.0, path="", depth=0):
         if not rtol:
             return (path, a, b)
     state_a, state_b = _state(a), _state(b)
-    if state_a is None or state_b is None:
-        return None if _eq(a, b) else (path, a, b)
+    if state_a is None or state_b is None:    # C-level state (iterators, ...): what pickling keeps
+        return None if _eq(a, b) or _same_pickle(a, b) else (path, a, b)
     if state_a.keys() != state_b.keys():
         return (f"{path} (attributes)", sorted(state_a), sorted(state_b))
     for name in state_a:
@@ -181,6 +219,13 @@ def _eq(a, b):
     try:
         result = a == b
         return result if isinstance(result, bool) else bool(result)
+    except Exception:
+        return False
+
+
+def _same_pickle(a, b):
+    try:
+        return pickle.dumps(a, protocol=4) == pickle.dumps(b, protocol=4)
     except Exception:
         return False
 

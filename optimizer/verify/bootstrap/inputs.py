@@ -56,14 +56,25 @@ def variants(value, rng):
         shuffled = items[:]
         rng.shuffle(shuffled)
         out = [[], items[:1], items[::-1], shuffled, items + items, items[:1] * 3]
-        if items and all(type(x) is int for x in items):
-            out.append([-x for x in items])
+        numbers = items and all(type(x) in (int, float) for x in items)
+        if numbers:
+            # zeros, and opposites that sum to zero: the paths of divisions and empty totals
+            out += [[-x for x in items], [x * 0 for x in items], items + [-x for x in items]]
         if items and all(type(x) is float for x in items):
             out.append([x / 3 for x in items])
-        return [t(x) for x in out]
+        if len(items) > 1 and all(type(x) is tuple and len(x) > 1 for x in items):
+            out.append([(x[0], items[0][1]) + x[2:] for x in items])     # ties on the second field
+        variants_ = [t(x) for x in out]
+        if t is list and items:
+            variants_.append(iter(items))    # a one-shot iterable where a sequence was passed
+        return variants_
     if t is dict:
         items = list(value.items())
-        return [{}, dict(items[:1]), dict(items[::-1])]
+        out = [{}, dict(items[:1]), dict(items[::-1])]
+        if len(items) > 1:
+            out.append({k: items[0][1] for k, _ in items})    # ties: every value the same,
+            out.append({k: items[0][1] for k, _ in items[::-1]})   # in both key orders
+        return out
     if t in (set, frozenset):
         return [t(), t(list(value)[:1])]
     return []

@@ -16,7 +16,7 @@ import signal
 import sys
 import time
 
-from compare import Outcome, difference, run_outcome
+from compare import Consumed, Outcome, difference, is_mutable, run_outcome
 from harness import load_calls, load_function, short
 from inputs import generate
 
@@ -54,6 +54,27 @@ def is_method(fn, qualname):
     return "." in qualname and first in ("self", "cls")
 
 
+def accepts_iterators(fn, blob, limit):
+    """A call passing a one-shot iterator where a list was captured is kept only when
+    the original treats it like that list (same outcome): otherwise the original
+    was never meant to take one, and its behaviour on it judges nothing."""
+    args, kwargs = pickle.loads(blob)
+    if not any(_is_list_iterator(a) for a in list(args) + list(kwargs.values())):
+        return True
+    as_lists = pickle.dumps((tuple(list(a) if _is_list_iterator(a) else a for a in args),
+                             {k: list(v) if _is_list_iterator(v) else v for k, v in kwargs.items()}), protocol=4)
+    with_iter, _ = run_limited(fn, blob, limit)
+    with_list, _ = run_limited(fn, as_lists, limit)
+    if with_iter is None or with_list is None:
+        return False
+    with_iter.after = with_list.after = None   # the arguments differ by construction
+    return difference(with_list, with_iter) is None
+
+
+def _is_list_iterator(value):
+    return type(value).__name__ == "list_iterator"
+
+
 def record(module, qualname, captured_path, all_calls_path, expected_path, info_path):
     fn = load_function(module, qualname)
     method = is_method(fn, qualname)
@@ -69,6 +90,8 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
             return
         second, took2 = run_limited(fn, blob, limit)
         stable = second is not None and difference(first, second) is None
+        if stable and first.kind == "return" and is_mutable(first.value) and not isinstance(first.value, Consumed):
+            first.shared = first.value is second.value
         if stable and capture_record is not None:   # the replay must also agree with what was captured
             stable = capture_record["outcome"] == first.kind and (
                 first.kind == "return" or capture_record["exc"] == first.exc[0].rsplit(".", 1)[-1])
@@ -76,7 +99,10 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
             info["unstable_" + origin] += 1
             return
         index = len(calls)
-        calls.append({"args": blob, "origin": origin})
+        # An input outside the function's contract often fails deep inside it; the
+        # message then depends on implementation details, so only its type counts.
+        loose = origin == "generated" and first.kind == "raise" and first.exc[0] in ("TypeError", "AttributeError")
+        calls.append({"args": blob, "origin": origin, "loose": loose})
         expected[index] = first.dumps()
         seconds[index] = min(took, took2)
         if origin == "captured":
@@ -91,6 +117,8 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
     for blob in generate(fn, [rec["args"] for rec in captured], method):
         if time.monotonic() > deadline:
             break
+        if not accepts_iterators(fn, blob, limit):
+            continue
         keep_if_stable(blob, "generated", limit)
     info["generated"] = len(calls) - before
     info["stable"] = sorted(expected)
@@ -113,18 +141,25 @@ def check(module, qualname, all_calls_path, expected_path, verdict_path, options
         expected = pickle.load(fh)
     seconds = {int(k): v for k, v in options.get("seconds", {}).items()}
     verdict = {"ok": True, "checked": 0}
+    shared_checks = 0
     for i, blob in sorted(expected.items()):
         want = Outcome.loads(blob)
         call = calls[i]
         limit = max(1.0, 20 * seconds.get(i, 0.05))
         got, _ = run_limited(fn, call["args"], limit)
+        if got is not None and want.shared is not None and shared_checks < 5:
+            shared_checks += 1     # a cache returning one object to every caller shows on a repeat
+            again, _ = run_limited(fn, call["args"], limit)
+            got.shared = again is not None and got.kind == "return" and again.value is got.value
         verdict["checked"] += 1
         label = "%s call #%d %s" % (call["origin"], i, show_args(call["args"], method))
         if got is None:
             verdict = {"ok": False, "call": i, "reason": "too slow on %s: over %.1fs, the original takes %.3fs"
                        % (label, limit, seconds.get(i, 0.0))}
             break
-        found = difference(want, got, options.get("rtol", 0.0), options.get("loose_errors", False), method)
+        outside = call.get("loose", False)
+        found = difference(want, got, options.get("rtol", 0.0), options.get("loose_errors", False) or outside,
+                           method, outside_contract=outside)
         if found:
             what, exp, act = found
             verdict = {"ok": False, "call": i, "reason": "%s on %s: expected %s, got %s" % (what, label, exp, act)}
