@@ -161,3 +161,18 @@ def test_candidate_model_dedup_key():
     a = Candidate(t, "x", "def f(a):\n    return a  # comment\n")
     b = Candidate(t, "y", "def f(a):\n\n    return (a)\n")
     assert a.key == b.key
+
+
+def test_calls_whose_outcome_cannot_be_stored_are_skipped_not_fatal(tmp_path):
+    files = {"m.py": "def make(n):\n    return (lambda: n) if n > 5 else n\n",
+             "tests/test_m.py": "from m import make\n\n\ndef test_make():\n    assert make(3) == 3\n    assert make(9)() == 9\n"}
+    repo = make_repo(tmp_path / "r", files, git=False)
+    ws = Workspace(repo)
+    sandbox = get_sandbox("process")
+    try:
+        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index_repo(repo), bench=None)
+        b = baselines["m.make"]
+        assert record_expected(sandbox, ws.base, ws.scratch("run"), b, 60) == []
+        assert b.workload == [0] and b.stable   # make(3) kept; make(9) returned a lambda: not captured
+    finally:
+        ws.close()

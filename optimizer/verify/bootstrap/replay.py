@@ -81,7 +81,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
     captured = load_calls(captured_path)
     calls, expected, seconds = [], {}, {}
     info = {"captured": len(captured), "unstable_captured": 0, "generated": 0, "unstable_generated": 0,
-            "dropped_slow": 0, "workload": []}
+            "dropped_slow": 0, "unpicklable": 0, "workload": []}
 
     def keep_if_stable(blob, origin, limit, capture_record=None):
         first, took = run_limited(fn, blob, limit)
@@ -98,12 +98,17 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         if not stable:
             info["unstable_" + origin] += 1
             return
+        try:
+            outcome_blob = first.dumps()
+        except Exception:           # an outcome that cannot be stored cannot judge a candidate
+            info["unpicklable"] += 1
+            return
         index = len(calls)
         # An input outside the function's contract often fails deep inside it; the
         # message then depends on implementation details, so only its type counts.
         loose = origin == "generated" and first.kind == "raise" and first.exc[0] in ("TypeError", "AttributeError")
         calls.append({"args": blob, "origin": origin, "loose": loose})
-        expected[index] = first.dumps()
+        expected[index] = outcome_blob
         seconds[index] = min(took, took2)
         if origin == "captured":
             info["workload"].append(index)
