@@ -20,6 +20,7 @@ from repos import make_repo
 from sandboxes import get_sandbox
 
 ORIGINALS = corpus.originals()
+pytestmark = pytest.mark.slow   # ~35 s: dozens of candidates, each verified in real subprocesses
 
 
 def _cases():
