@@ -104,7 +104,8 @@ def _config(args):
                        candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
                        sandbox=args.sandbox, max_calls=args.max_calls,
                        strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
-                       measure=MeasureSettings(rounds=args.rounds))
+                       measure=MeasureSettings(rounds=args.rounds, max_rounds=max(16, args.rounds),
+                                               threshold=args.min_speedup))
     return config, model, api_base
 
 

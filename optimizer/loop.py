@@ -14,7 +14,8 @@ from sandboxes import Sandbox, get_sandbox
 
 from .keep import keep
 from .measure import stats
-from .measure.runner import MeasureError, MeasureSettings, measure
+from .measure.caching import memoizes
+from .measure.runner import MeasureError, MeasureSettings, calibrate, measure
 from .model import Candidate, Outcome, Report, Target
 from .propose import ProposalContext, Proposer
 from .target import index_repo, replace_definition, resolve, targets_in_file
@@ -96,6 +97,17 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
         return
 
     original = ws.original_text(target)
+    view.stage(f"measuring this machine's noise: {target.qualname} against an identical copy")
+    copy = ws.candidate_copy(target, original)
+    try:
+        settings, noise, note = calibrate(sandbox, ws.base, copy, baseline, config.measure)
+    except MeasureError as exc:
+        report.notes.append(f"skipped {target.name}: the original cannot be timed: {exc}")
+        return
+    finally:
+        ws.discard(copy)
+    report.calibration[target.name] = noise
+    report.notes.extend([note] if note else [])
     share = next((h.share for h in report.hotspots if h.target == target), None)
     index = {t.qualname: t for t in targets_in_file(ws.base, target.file)}
     context = ProposalContext(original, {q: index[q].source for q in target.callees if q in index}, share,
@@ -113,7 +125,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
                 outcome, new_text = Outcome(candidate, "rejected", f"same code as {seen[candidate.key]}"), ""
             else:
                 seen.setdefault(candidate.key, candidate.origin)
-                outcome, new_text = evaluate(config, ws, sandbox, candidate, original, baseline, suite)
+                outcome, new_text = evaluate(config, ws, sandbox, candidate, original, baseline, suite, settings)
             report.outcomes.append(outcome)
             view.candidate_done(outcome)
             if outcome.status == "kept":
@@ -131,7 +143,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
 
 
 def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Candidate, original: str,
-             baseline: Baseline, suite: TestRun) -> tuple[Outcome, str]:
+             baseline: Baseline, suite: TestRun, settings: MeasureSettings) -> tuple[Outcome, str]:
     """Verify, then measure. Status "kept" here means: verified and significantly faster."""
     if candidate.error:
         return Outcome(candidate, "rejected", candidate.error), ""
@@ -146,7 +158,7 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
             trace = explain(sandbox, ws.base, workspace, baseline, verdict.failing_call)
             return Outcome(candidate, "rejected", verdict.reason, trace=trace), new_text
         try:
-            m = measure(sandbox, ws.base, workspace, baseline, config.measure)
+            m = measure(sandbox, ws.base, workspace, baseline, settings, cold=bool(memoizes(candidate.source)))
         except MeasureError as exc:
             return Outcome(candidate, "rejected", f"measurement failed: {exc}"), new_text
         span = f"{m.speedup:.2f}x [{m.ci[0]:.2f}, {m.ci[1]:.2f}]"

@@ -162,6 +162,7 @@ class Report:
     kept: list[Kept] = field(default_factory=list)
     llm: LLMUsage = field(default_factory=LLMUsage)
     notes: list[str] = field(default_factory=list)    # plain-language remarks (refused targets, ...)
+    calibration: dict[str, Measurement] = field(default_factory=dict)   # A/A noise, per target
     status: str = "running"   # "completed" | "interrupted" | "failed"
     sandbox: str = ""
     out_dir: str = ""
@@ -175,6 +176,8 @@ class Report:
             "hotspots": [h.to_json() for h in self.hotspots],
             "candidates": [o.to_json() for o in self.outcomes],
             "kept": [k.to_json() for k in self.kept],
+            "calibration": {name: {"speedup": round(m.speedup, 4), "ci": [round(m.ci[0], 4), round(m.ci[1], 4)],
+                                   "samples": m.samples} for name, m in self.calibration.items()},
             "llm": {**asdict(self.llm), "cost_usd": round(self.llm.cost_usd, 6)},
             "notes": list(self.notes),
         }

@@ -68,10 +68,72 @@ def test_measure_sees_a_large_gain_and_not_an_identical_copy(tmp_path):
         t = resolve(index, "unique_ordered")
         fast = replace_definition(ws.original_text(t), t,
                                   "def unique_ordered(items):\n    return list(dict.fromkeys(items))\n")
-        settings = MeasureSettings(rounds=3)
+        settings = MeasureSettings(rounds=3, max_rounds=3)
         m = measure(sandbox, ws.base, ws.candidate_copy(t, fast), b, settings)
         assert m.speedup > 5 and m.ci[0] > 3, m
         same = measure(sandbox, ws.base, ws.candidate_copy(t, ws.original_text(t)), b, settings)
         assert same.ci[0] < 1.5 and same.samples == 9
+    finally:
+        ws.close()
+
+
+def test_memoizing_candidates_are_recognised():
+    from optimizer.measure.caching import memoizes
+
+    assert memoizes("@functools.lru_cache(maxsize=None)\ndef f(n):\n    return n\n") == "decorated with lru_cache"
+    assert memoizes("@cache\ndef f(n):\n    return n\n") == "decorated with cache"
+    assert memoizes("def f(n, _memo={}):\n    return _memo.setdefault(n, n)\n") == "a mutable default argument"
+    assert memoizes("def f(n):\n    global SEEN\n    return n\n") == "global state"
+    assert memoizes("def f(n, k=3):\n    return sorted(n)[:k]\n") == ""
+
+
+CACHED = {
+    "calc.py": "def square_sum(n):\n    return sum(i * i for i in range(n))\n",
+    "tests/test_calc.py": ("from calc import square_sum\n\n\ndef test_square_sum():\n"
+                           "    assert [square_sum(n) for n in (20000, 30000, 40000)] == "
+                           "[sum(i * i for i in range(n)) for n in (20000, 30000, 40000)]\n"),
+}
+MEMO = "@functools.lru_cache(maxsize=None)\ndef square_sum(n):\n    return sum(i * i for i in range(n))\n"
+
+
+def test_a_cache_does_not_fake_speed_when_timed_cold(tmp_path):
+    root = make_repo(tmp_path / "r", CACHED, git=False)
+    index = index_repo(root)
+    ws = Workspace(root)
+    sandbox = get_sandbox("process")
+    try:
+        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, None)
+        b = baselines["calc.square_sum"]
+        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
+        t = resolve(index, "square_sum")
+        cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, MEMO, ("import functools",)))
+        settings = MeasureSettings(rounds=3, max_rounds=3)
+        warm = measure(sandbox, ws.base, cand, b, settings)
+        cold = measure(sandbox, ws.base, cand, b, settings, cold=True)
+        assert warm.speedup > 5                     # repeated loops hit the cache: a fake gain
+        assert cold.ci[0] < 1.3 and "cold pass" in cold.workload, cold
+    finally:
+        ws.close()
+
+
+def test_noise_calibration_against_an_identical_copy(tmp_path):
+    from optimizer.measure.runner import calibrate
+
+    root = make_repo(tmp_path / "r", CACHED, git=False)
+    index = index_repo(root)
+    ws = Workspace(root)
+    sandbox = get_sandbox("process")
+    try:
+        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, None)
+        b = baselines["calc.square_sum"]
+        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
+        t = resolve(index, "square_sum")
+        copy = ws.candidate_copy(t, ws.original_text(t))
+        loose = MeasureSettings(rounds=3, max_rounds=4, threshold=1.05)
+        settings, noise, note = calibrate(sandbox, ws.base, copy, b, loose)
+        assert noise.ci[0] < 1.05 and noise.ci[1] > 1 / 1.05     # an identical copy is not "faster"
+        strict = MeasureSettings(rounds=3, max_rounds=4, threshold=1.0001)   # no machine is this quiet
+        settings, _, note = calibrate(sandbox, ws.base, copy, b, strict)
+        assert settings.rounds == 4 and note.startswith("noisy machine: calc.square_sum against an identical copy")
     finally:
         ws.close()

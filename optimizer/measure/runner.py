@@ -3,7 +3,8 @@ A B, B A, A B ... so that drift in the machine's load hits both sides."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sandboxes import Sandbox
@@ -20,27 +21,65 @@ class MeasureError(Exception):
 
 @dataclass(frozen=True)
 class MeasureSettings:
-    rounds: int = 6                 # worker pairs per side
+    rounds: int = 6                 # worker pairs per side, at least
+    max_rounds: int = 16            # ... and at most, while the decision is still open
     samples_per_worker: int = 3
     sample_seconds: float = 0.02    # calibrated length of one sample
+    budget_seconds: float = 20.0    # wall time after which no more rounds are added
+    threshold: float = 1.05         # the decision the extra rounds try to settle
     timeout: float = 120.0
 
 
 def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
-            settings: MeasureSettings = MeasureSettings()) -> Measurement:
-    loops = int(_run(sandbox, base, baseline, 0, settings.sample_seconds, settings.timeout)["loops"])
-    sides: dict[Path, list[float]] = {base: [], candidate: []}
-    for i in range(settings.rounds):
-        order = (base, candidate) if i % 2 == 0 else (candidate, base)
-        for workspace in order:
-            out = _run(sandbox, workspace, baseline, loops, settings.samples_per_worker, settings.timeout)
-            sides[workspace] += [float(s) for s in out["samples"]]
-    a, b = sides[base], sides[candidate]
-    return Measurement(speedup=stats.speedup(a, b), ci=stats.bootstrap_ci(a, b),
-                       baseline_s=stats.median(a), candidate_s=stats.median(b), samples=len(a))
+            settings: MeasureSettings = MeasureSettings(), cold: bool = False) -> Measurement:
+    """Interleaved A/B timing. Rounds are added (up to max_rounds and the time budget)
+    while the interval still straddles the threshold. cold=True: one pass per fresh
+    process, for candidates that cache results between calls."""
+    start = time.monotonic()
+    loops, mode, per_worker = 1, "cold", 1
+    if not cold:
+        loops = int(_run(sandbox, base, baseline, 0, settings.sample_seconds, settings.timeout)["loops"])
+        mode, per_worker = "warm", settings.samples_per_worker
+    sides: dict[str, list[float]] = {"a": [], "b": []}
+    rounds = 0
+    while True:
+        order = (("a", base), ("b", candidate)) if rounds % 2 == 0 else (("b", candidate), ("a", base))
+        for side, workspace in order:
+            out = _run(sandbox, workspace, baseline, loops, per_worker, settings.timeout, mode)
+            sides[side] += [float(x) for x in out["samples"]]
+        rounds += 1
+        if rounds < settings.rounds * (settings.samples_per_worker if cold else 1):
+            continue
+        ci = stats.bootstrap_ci(sides["a"], sides["b"])
+        undecided = ci[0] < settings.threshold <= ci[1]
+        limit = settings.max_rounds * (settings.samples_per_worker if cold else 1)
+        if not undecided or rounds >= limit or time.monotonic() - start > settings.budget_seconds:
+            break
+    a, b = sides["a"], sides["b"]
+    workload = f"{len(baseline.workload)} captured calls"
+    workload += ", one cold pass per process (the candidate caches results)" if cold else ""
+    return Measurement(speedup=stats.speedup(a, b), ci=ci, baseline_s=stats.median(a),
+                       candidate_s=stats.median(b), samples=len(a), workload=workload)
 
 
-def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samples, timeout: float) -> dict:
+def calibrate(sandbox: Sandbox, base: Path, copy: Path, baseline: Baseline,
+              settings: MeasureSettings) -> tuple[MeasureSettings, Measurement, str]:
+    """A/A: the original against an identical copy measures this machine's noise now.
+    When that interval reaches the threshold, every candidate gets the most rounds
+    (and the note says so) rather than a decision noise could have made."""
+    noise = measure(sandbox, base, copy, baseline, settings)
+    low, high = noise.ci
+    if high < settings.threshold and low > 1 / settings.threshold:
+        return settings, noise, ""
+    more = replace(settings, rounds=settings.max_rounds)
+    note = (f"noisy machine: {baseline.target.name} against an identical copy measured {noise.speedup:.3f}x "
+            f"[{low:.3f}, {high:.3f}], reaching the {settings.threshold}x threshold; each candidate gets "
+            f"{settings.max_rounds} rounds, and a candidate is kept only if its interval still clears it")
+    return more, noise, note
+
+
+def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samples, timeout: float,
+         mode: str = "warm") -> dict:
     """One worker process; loops=0 asks it to calibrate instead."""
     t = baseline.target
     (workspace / ".home").mkdir(exist_ok=True)
@@ -49,7 +88,7 @@ def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samp
     indices = workspace / ".home" / "measure-indices.json"
     indices.write_text(json.dumps(baseline.workload))
     cmd = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices,
-                         out_file, loops, samples)
+                         out_file, loops, samples, mode)
     result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout)
     if result.timed_out:
         raise MeasureError(f"timing worker timed out after {timeout:.0f}s")

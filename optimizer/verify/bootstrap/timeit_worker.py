@@ -1,14 +1,15 @@
 """Time a function over replayed calls, in a fresh process (pyperf's worker model).
 
-  timeit_worker.py MODULE QUALNAME CALLS INDICES_JSON OUT_JSON LOOPS SAMPLES
+  timeit_worker.py MODULE QUALNAME CALLS INDICES_JSON OUT_JSON LOOPS SAMPLES [MODE]
 
 LOOPS=0 calibrates: it prints the loop count that makes one sample last about
 the target duration (given as SAMPLES, in seconds). Arguments are unpickled
 afresh for every pass, outside the timed region, so mutating functions see the
-same inputs each time.
+same inputs each time. MODE "cold" times a single pass (for memoizing code).
 """
 import gc
 import json
+import os
 import pickle
 import sys
 import time
@@ -30,7 +31,17 @@ def passes(fn, blobs, loops):
     return (time.perf_counter() - start) / loops
 
 
-def main(module, qualname, calls_path, indices_path, out_path, loops, samples):
+def pin_to_one_cpu():
+    """Both sides run on the same CPU (the last one this process may use), so
+    placement differences between the two cores do not show up as speed."""
+    try:
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    except (AttributeError, OSError):
+        pass
+
+
+def main(module, qualname, calls_path, indices_path, out_path, loops, samples, mode="warm"):
+    pin_to_one_cpu()
     fn = load_function(module, qualname)
     calls = load_calls(calls_path)
     with open(indices_path) as fh:
@@ -45,6 +56,10 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples):
                 break
             loops = min(1_000_000, max(loops * 2, int(loops * target / max(elapsed, 1e-9) * 1.1)))
         result = {"loops": loops, "pass_seconds": elapsed / loops}
+    elif mode == "cold":
+        # A memoizing candidate: one pass in a fresh process, as the real workload's
+        # first run sees it; no warm-up, no repeats that would hit the cache.
+        result = {"samples": [passes(fn, blobs, 1)]}
     else:
         passes(fn, blobs, loops)   # warm-up
         result = {"samples": [passes(fn, blobs, loops) for _ in range(int(samples))]}
