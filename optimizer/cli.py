@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="relative tolerance when comparing floats (default 0: exact)")
     p.add_argument("--loose-errors", action="store_true",
                    help="compare exception types only, not their messages")
+    p.add_argument("--objective", choices=["time", "memory"], default="time",
+                   help="time: keep faster edits (default); memory: keep edits that cut peak memory "
+                        "by --min-speedup without slowing down")
     return p
 
 
@@ -104,6 +107,7 @@ def _config(args):
                        candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
                        sandbox=args.sandbox, max_calls=args.max_calls,
                        strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
+                       objective=args.objective,
                        measure=MeasureSettings(rounds=args.rounds, max_rounds=max(16, args.rounds),
                                                threshold=args.min_speedup))
     return config, model, api_base

@@ -13,9 +13,9 @@ from pathlib import Path
 from sandboxes import Sandbox, get_sandbox
 
 from .keep import keep
-from .measure import stats
 from .measure.caching import memoizes
-from .measure.runner import MeasureError, MeasureSettings, calibrate, measure
+from .measure.decide import decide
+from .measure.runner import MeasureError, MeasureSettings, calibrate, measure, measure_bench, peak_memory
 from .model import Candidate, Outcome, Report, Target
 from .propose import ProposalContext, Proposer
 from .target import index_repo, replace_definition, resolve, targets_in_file
@@ -39,6 +39,8 @@ class RunConfig:
     sandbox: str = "process"
     max_calls: int = 64
     strictness: Strictness = field(default_factory=Strictness)
+    objective: str = "time"         # "time": faster; "memory": less peak memory, not slower
+    bench_rounds: int = 5           # end-to-end confirmation runs per side
     measure: MeasureSettings = field(default_factory=MeasureSettings)
 
 
@@ -144,7 +146,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
 
 def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Candidate, original: str,
              baseline: Baseline, suite: TestRun, settings: MeasureSettings) -> tuple[Outcome, str]:
-    """Verify, then measure. Status "kept" here means: verified and significantly faster."""
+    """Verify, then measure. Status "kept" here means: verified and significantly better."""
     if candidate.error:
         return Outcome(candidate, "rejected", candidate.error), ""
     try:
@@ -159,13 +161,16 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
             return Outcome(candidate, "rejected", verdict.reason, trace=trace), new_text
         try:
             m = measure(sandbox, ws.base, workspace, baseline, settings, cold=bool(memoizes(candidate.source)))
+            m.peak_bytes = peak_memory(sandbox, ws.base, workspace, baseline, settings)
+            keep_it, why = decide(m, config.objective, config.min_speedup)
+            if keep_it and config.bench:   # confirm on the real workload what passed on the calls
+                m.bench = measure_bench(sandbox, ws.base, workspace, config.bench,
+                                        lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds)
+                keep_it, why = decide(m, config.objective, config.min_speedup)
         except MeasureError as exc:
             return Outcome(candidate, "rejected", f"measurement failed: {exc}"), new_text
-        span = f"{m.speedup:.2f}x [{m.ci[0]:.2f}, {m.ci[1]:.2f}]"
-        if not stats.significant(m.ci, config.min_speedup):
-            why = "not faster" if m.ci[0] < 1.0 else f"faster, but not surely by --min-speedup {config.min_speedup}x"
-            return Outcome(candidate, "rejected", f"{why}: {span}", m), new_text
-        return Outcome(candidate, "kept", f"faster: {span}; verified: {verdict.reason}", m), new_text
+        return Outcome(candidate, "kept" if keep_it else "rejected",
+                       f"{why}; verified: {verdict.reason}" if keep_it else why, m), new_text
     finally:
         ws.discard(workspace)
 

@@ -90,6 +90,17 @@ class Measurement:
     candidate_s: float        # median seconds per workload pass, candidate
     samples: int              # samples per side
     workload: str = "captured calls"
+    peak_bytes: tuple[int, int] | None = None        # (original, candidate) peak memory of one pass
+    bench: "Measurement | None" = None               # the end-to-end --bench confirmation, if run
+
+    def to_json(self) -> dict:
+        out = {"speedup": round(self.speedup, 4), "ci": [round(self.ci[0], 4), round(self.ci[1], 4)],
+               "samples": self.samples, "workload": self.workload}
+        if self.peak_bytes:
+            out["peak_memory_bytes"] = {"original": self.peak_bytes[0], "candidate": self.peak_bytes[1]}
+        if self.bench:
+            out["bench"] = self.bench.to_json()
+        return out
 
 
 @dataclass
@@ -111,6 +122,7 @@ class Outcome:
             "reason": self.reason,
             "speedup": round(m.speedup, 4) if m else None,
             "ci": [round(m.ci[0], 4), round(m.ci[1], 4)] if m else None,
+            **({"measurement": m.to_json()} if m else {}),
             **({"trace": self.trace} if self.trace else {}),
         }
 
@@ -132,6 +144,7 @@ class Kept:
             "origin": self.candidate.origin,
             "speedup": round(m.speedup, 4),
             "ci": [round(m.ci[0], 4), round(m.ci[1], 4)],
+            "measurement": m.to_json(),
             "diff": self.diff,
             "branch": self.branch,
             "patch_file": self.patch_file,

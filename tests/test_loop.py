@@ -84,3 +84,17 @@ def test_a_behaviour_difference_comes_with_a_block_trace(tmp_path):
     assert "IndexError" in outcome.reason
     assert "first departure" in outcome.trace and "line" in outcome.trace
     assert outcome.to_json()["trace"] == outcome.trace
+
+
+def test_bench_confirms_end_to_end_and_peak_memory_is_reported(tmp_path):
+    bench = "from pkg.core import unique_ordered\nfor _ in range(5):\n    unique_ordered([i % 500 for i in range(3000)])\n"
+    repo = make_repo(tmp_path / "r", {**SLOW_REPO, "bench.py": bench})
+    config = RunConfig(repo=repo, out_dir=tmp_path / "out", target="unique_ordered", bench="python bench.py",
+                       bench_rounds=3, measure=MeasureSettings(rounds=3))
+    report = loop.run(config, [QueueProposer([FAST])], Report(repo=str(repo), model=None),
+                      View(Console(file=io.StringIO(), force_terminal=False)))
+    [outcome] = report.outcomes
+    assert outcome.status == "kept" and "; end to end " in outcome.reason, outcome.reason
+    data = outcome.to_json()["measurement"]
+    assert data["bench"]["speedup"] > 1 and data["peak_memory_bytes"]["original"] > 0
+    assert report.to_json()["calibration"]["pkg.core.unique_ordered"]["samples"] >= 9

@@ -62,6 +62,30 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
                        candidate_s=stats.median(b), samples=len(a), workload=workload)
 
 
+def peak_memory(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
+                settings: MeasureSettings = MeasureSettings()) -> tuple[int, int]:
+    """Peak traced memory of one pass over the captured calls: (original, candidate)."""
+    return tuple(int(_run(sandbox, w, baseline, 1, 1, settings.timeout, "memory")["peak_bytes"])
+                 for w in (base, candidate))
+
+
+def measure_bench(sandbox: Sandbox, base: Path, candidate: Path, command: str, env_for,
+                  rounds: int = 5, timeout: float = 1800.0) -> Measurement:
+    """End-to-end confirmation: the --bench command's wall time, original and candidate
+    alternating, as the same ratio of medians with its interval."""
+    sides: dict[str, list[float]] = {"a": [], "b": []}
+    for i in range(rounds):
+        order = (("a", base), ("b", candidate)) if i % 2 == 0 else (("b", candidate), ("a", base))
+        for side, workspace in order:
+            result = sandbox.run(["sh", "-c", command], workspace, env=env_for(workspace), timeout=timeout)
+            if not result.ok:
+                raise MeasureError(f"the benchmark failed (exit {result.returncode}): {result.last_line()}")
+            sides[side].append(result.seconds)
+    a, b = sides["a"], sides["b"]
+    return Measurement(speedup=stats.speedup(a, b), ci=stats.bootstrap_ci(a, b), baseline_s=stats.median(a),
+                       candidate_s=stats.median(b), samples=len(a), workload=f"--bench {command!r}")
+
+
 def calibrate(sandbox: Sandbox, base: Path, copy: Path, baseline: Baseline,
               settings: MeasureSettings) -> tuple[MeasureSettings, Measurement, str]:
     """A/A: the original against an identical copy measures this machine's noise now.

@@ -5,7 +5,8 @@
 LOOPS=0 calibrates: it prints the loop count that makes one sample last about
 the target duration (given as SAMPLES, in seconds). Arguments are unpickled
 afresh for every pass, outside the timed region, so mutating functions see the
-same inputs each time. MODE "cold" times a single pass (for memoizing code).
+same inputs each time. MODE "cold" times a single pass (for memoizing code);
+MODE "memory" reports the peak memory of one pass instead of times.
 """
 import gc
 import json
@@ -56,6 +57,19 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
                 break
             loops = min(1_000_000, max(loops * 2, int(loops * target / max(elapsed, 1e-9) * 1.1)))
         result = {"loops": loops, "pass_seconds": elapsed / loops}
+    elif mode == "memory":
+        # Peak memory of one pass over the calls, as tracemalloc sees Python allocations.
+        import tracemalloc
+
+        prepared = [pickle.loads(b) for b in blobs]
+        tracemalloc.start()
+        for args, kwargs in prepared:
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                pass
+        result = {"peak_bytes": tracemalloc.get_traced_memory()[1]}
+        tracemalloc.stop()
     elif mode == "cold":
         # A memoizing candidate: one pass in a fresh process, as the real workload's
         # first run sees it; no warm-up, no repeats that would hit the cache.
