@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="relative tolerance when comparing floats (default 0: exact)")
     p.add_argument("--loose-errors", action="store_true",
                    help="compare exception types only, not their messages")
+    p.add_argument("--metric", choices=["time", "instructions"], default="time",
+                   help="time: seconds, side by side (default); instructions: a load-independent count "
+                        "(perf stat, else valgrind's callgrind) on a reduced workload")
     p.add_argument("--objective", choices=["time", "memory"], default="time",
                    help="time: keep faster edits (default); memory: keep edits that cut peak memory "
                         "by --min-speedup without slowing down")
@@ -95,6 +98,12 @@ def _config(args):
         raise UsageError(f"--min-speedup must be positive, got {args.min_speedup}")
     if args.json and not args.json.parent.expanduser().resolve().is_dir():
         raise UsageError(f"cannot write {args.json}: {args.json.parent} is not a directory")
+    if args.metric == "instructions":
+        from .measure.instructions import counter
+
+        if counter() is None:
+            raise UsageError("--metric instructions needs valgrind (apt-get install valgrind) or perf "
+                             "with access to hardware counters")
     settings = _pyproject_settings(repo)
     model, api_base = resolve_model(args.model, settings, os.environ)
     api_base = args.api_base or api_base   # flags before [tool.optimize]
@@ -107,7 +116,7 @@ def _config(args):
                        candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
                        sandbox=args.sandbox, max_calls=args.max_calls,
                        strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
-                       objective=args.objective,
+                       objective=args.objective, metric=args.metric,
                        measure=MeasureSettings(rounds=args.rounds, max_rounds=max(16, args.rounds),
                                                threshold=args.min_speedup))
     return config, model, api_base

@@ -15,6 +15,7 @@ from sandboxes import Sandbox, get_sandbox
 from .keep import keep
 from .measure.caching import memoizes
 from .measure.decide import decide
+from .measure.instructions import measure_instructions
 from .measure.runner import MeasureError, MeasureSettings, calibrate, measure, measure_bench, peak_memory
 from .model import Candidate, Outcome, Report, Target
 from .propose import ProposalContext, Proposer
@@ -40,6 +41,7 @@ class RunConfig:
     max_calls: int = 64
     strictness: Strictness = field(default_factory=Strictness)
     objective: str = "time"         # "time": faster; "memory": less peak memory, not slower
+    metric: str = "time"            # "time" (seconds) or "instructions" (a count, load-independent)
     bench_rounds: int = 5           # end-to-end confirmation runs per side
     measure: MeasureSettings = field(default_factory=MeasureSettings)
 
@@ -99,17 +101,19 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
         return
 
     original = ws.original_text(target)
-    view.stage(f"measuring this machine's noise: {target.qualname} against an identical copy")
-    copy = ws.candidate_copy(target, original)
-    try:
-        settings, noise, note = calibrate(sandbox, ws.base, copy, baseline, config.measure)
-    except MeasureError as exc:
-        report.notes.append(f"skipped {target.name}: the original cannot be timed: {exc}")
-        return
-    finally:
-        ws.discard(copy)
-    report.calibration[target.name] = noise
-    report.notes.extend([note] if note else [])
+    settings = config.measure
+    if config.metric == "time":   # instruction counts need no noise calibration
+        view.stage(f"measuring this machine's noise: {target.qualname} against an identical copy")
+        copy = ws.candidate_copy(target, original)
+        try:
+            settings, noise, note = calibrate(sandbox, ws.base, copy, baseline, config.measure)
+        except MeasureError as exc:
+            report.notes.append(f"skipped {target.name}: the original cannot be timed: {exc}")
+            return
+        finally:
+            ws.discard(copy)
+        report.calibration[target.name] = noise
+        report.notes.extend([note] if note else [])
     share = next((h.share for h in report.hotspots if h.target == target), None)
     index = {t.qualname: t for t in targets_in_file(ws.base, target.file)}
     context = ProposalContext(original, {q: index[q].source for q in target.callees if q in index}, share,
@@ -160,7 +164,10 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
             trace = explain(sandbox, ws.base, workspace, baseline, verdict.failing_call)
             return Outcome(candidate, "rejected", verdict.reason, trace=trace), new_text
         try:
-            m = measure(sandbox, ws.base, workspace, baseline, settings, cold=bool(memoizes(candidate.source)))
+            if config.metric == "instructions":
+                m = measure_instructions(sandbox, ws.base, workspace, baseline)
+            else:
+                m = measure(sandbox, ws.base, workspace, baseline, settings, cold=bool(memoizes(candidate.source)))
             m.peak_bytes = peak_memory(sandbox, ws.base, workspace, baseline, settings)
             keep_it, why = decide(m, config.objective, config.min_speedup)
             if keep_it and config.bench:   # confirm on the real workload what passed on the calls

@@ -137,3 +137,27 @@ def test_noise_calibration_against_an_identical_copy(tmp_path):
         assert settings.rounds == 4 and note.startswith("noisy machine: calc.square_sum against an identical copy")
     finally:
         ws.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("optimizer.measure.instructions", fromlist=["counter"]).counter() is None,
+                    reason="no instruction counter (valgrind or perf) on this machine; .ci/run installs valgrind")
+def test_instruction_counts_see_the_gain_and_not_an_identical_copy(tmp_path):
+    from optimizer.measure.instructions import measure_instructions
+
+    root = make_repo(tmp_path / "r", {**SLOW_REPO, "bench.py": BENCH}, git=False)
+    index = index_repo(root)
+    ws = Workspace(root)
+    sandbox = get_sandbox("process")
+    try:
+        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, "python bench.py")
+        b = baselines["pkg.core.unique_ordered"]
+        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
+        t = resolve(index, "unique_ordered")
+        fast = replace_definition(ws.original_text(t), t, "def unique_ordered(items):\n    return list(dict.fromkeys(items))\n")
+        m = measure_instructions(sandbox, ws.base, ws.candidate_copy(t, fast), b)
+        assert m.speedup > 5 and m.ci == (m.speedup, m.speedup) and "instructions" in m.workload
+        same = measure_instructions(sandbox, ws.base, ws.candidate_copy(t, ws.original_text(t)), b)
+        assert 0.98 < same.speedup < 1.02, same
+    finally:
+        ws.close()

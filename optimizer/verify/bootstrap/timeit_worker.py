@@ -6,7 +6,8 @@ LOOPS=0 calibrates: it prints the loop count that makes one sample last about
 the target duration (given as SAMPLES, in seconds). Arguments are unpickled
 afresh for every pass, outside the timed region, so mutating functions see the
 same inputs each time. MODE "cold" times a single pass (for memoizing code);
-MODE "memory" reports the peak memory of one pass instead of times.
+MODE "memory" reports the peak memory of one pass instead of times; MODE
+"count" runs one untimed pass for an instruction counter.
 """
 import gc
 import json
@@ -57,6 +58,15 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
                 break
             loops = min(1_000_000, max(loops * 2, int(loops * target / max(elapsed, 1e-9) * 1.1)))
         result = {"loops": loops, "pass_seconds": elapsed / loops}
+    elif mode == "count":
+        # Under an instruction counter: one plain pass, nothing else (the caller subtracts
+        # a run over no calls, so start-up and imports cancel out).
+        for args, kwargs in [pickle.loads(b) for b in blobs]:
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                pass
+        result = {}
     elif mode == "memory":
         # Peak memory of one pass over the calls, as tracemalloc sees Python allocations.
         import tracemalloc

@@ -1,0 +1,74 @@
+"""--metric instructions: count instructions instead of seconds. A count does not
+depend on the machine's load: `perf stat` where the kernel allows it, else
+valgrind's callgrind (about 50x slower, so on a reduced workload: the first few
+captured calls, one pass). Each side's count is its run over those calls minus
+its run over none, so interpreter start-up and imports cancel out."""
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from sandboxes import Sandbox
+
+from ..model import Measurement
+from ..verify.capture import Baseline
+from ..verify.runs import python_env, worker_command
+from .runner import MeasureError
+
+REDUCED_CALLS = 5
+
+
+@functools.cache
+def counter() -> str | None:
+    """'perf', 'callgrind', or None when neither can count here."""
+    if shutil.which("perf"):
+        probe = subprocess.run(["perf", "stat", "-x,", "-e", "instructions:u", "true"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and "<not supported>" not in probe.stderr and "<not counted>" not in probe.stderr:
+            return "perf"
+    return "callgrind" if shutil.which("valgrind") else None
+
+
+def measure_instructions(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
+                         timeout: float = 600.0) -> Measurement:
+    tool = counter()
+    if tool is None:
+        raise MeasureError("no instruction counter: install valgrind, or allow perf")
+    calls = baseline.workload[:REDUCED_CALLS]
+    counts = [_count(tool, sandbox, w, baseline, calls, timeout) - _count(tool, sandbox, w, baseline, [], timeout)
+              for w in (base, candidate)]
+    if counts[1] <= 0 or counts[0] <= 0:
+        raise MeasureError(f"instruction counts too small to compare: {counts}")
+    ratio = counts[0] / counts[1]
+    return Measurement(speedup=ratio, ci=(ratio, ratio), baseline_s=float(counts[0]), candidate_s=float(counts[1]),
+                       samples=1, workload=f"instructions ({tool}) over {len(calls)} captured calls, one pass")
+
+
+def _count(tool: str, sandbox: Sandbox, workspace: Path, baseline: Baseline, calls: list[int], timeout: float) -> int:
+    t = baseline.target
+    home = workspace / ".home"
+    home.mkdir(exist_ok=True)
+    indices, out, counted = home / "count-indices.json", home / "count.json", home / f"count-{tool}.out"
+    indices.write_text(json.dumps(calls))
+    counted.unlink(missing_ok=True)
+    worker = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices, out, 1, 1, "count")
+    if tool == "perf":
+        cmd = ["perf", "stat", "-x,", "-e", "instructions:u", "-o", str(counted), "--", *worker]
+    else:
+        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={counted}", *worker]
+    result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout)
+    if not result.ok or not counted.exists():
+        raise MeasureError(f"{tool} failed: {result.last_line()}")
+    return _parse(tool, counted.read_text())
+
+
+def _parse(tool: str, text: str) -> int:
+    for line in text.splitlines():
+        if tool == "perf" and ",instructions" in line:
+            return int(line.split(",", 1)[0])
+        if tool == "callgrind" and line.startswith("summary:"):
+            return int(line.split()[1])
+    raise MeasureError(f"no instruction count in the {tool} output")
