@@ -7,7 +7,7 @@ stays kept and the report says the run was interrupted.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sandboxes import Sandbox, get_sandbox
@@ -101,12 +101,12 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
         return
 
     original = ws.original_text(target)
-    settings = config.measure
+    settings = replace(config.measure, threshold=config.min_speedup)   # extra rounds aim at the real decision
     if config.metric == "time":   # instruction counts need no noise calibration
         view.stage(f"measuring this machine's noise: {target.qualname} against an identical copy")
         copy = ws.candidate_copy(target, original)
         try:
-            settings, noise, note = calibrate(sandbox, ws.base, copy, baseline, config.measure)
+            settings, noise, note = calibrate(sandbox, ws.base, copy, baseline, settings)
         except MeasureError as exc:
             report.notes.append(f"skipped {target.name}: the original cannot be timed: {exc}")
             return
