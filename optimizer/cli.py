@@ -117,7 +117,7 @@ def _config(args):
                        sandbox=args.sandbox, max_calls=args.max_calls,
                        strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
                        objective=args.objective, metric=args.metric,
-                       measure=MeasureSettings(rounds=args.rounds, max_rounds=max(16, args.rounds)))
+                       measure=MeasureSettings(rounds=args.rounds, max_rounds=max(30, args.rounds)))
     return config, model, api_base
 
 

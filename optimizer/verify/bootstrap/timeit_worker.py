@@ -11,7 +11,6 @@ MODE "memory" reports the peak memory of one pass instead of times; MODE
 """
 import gc
 import json
-import os
 import pickle
 import sys
 import time
@@ -33,17 +32,7 @@ def passes(fn, blobs, loops):
     return (time.perf_counter() - start) / loops
 
 
-def pin_to_one_cpu():
-    """Both sides run on the same CPU (the last one this process may use), so
-    placement differences between the two cores do not show up as speed."""
-    try:
-        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
-    except (AttributeError, OSError):
-        pass
-
-
 def main(module, qualname, calls_path, indices_path, out_path, loops, samples, mode="warm"):
-    pin_to_one_cpu()
     fn = load_function(module, qualname)
     calls = load_calls(calls_path)
     with open(indices_path) as fh:
