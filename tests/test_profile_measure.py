@@ -72,7 +72,7 @@ def test_measure_sees_a_large_gain_and_not_an_identical_copy(tmp_path):
         m = measure(sandbox, ws.base, ws.candidate_copy(t, fast), b, settings)
         assert m.speedup > 5 and m.ci[0] > 3, m
         same = measure(sandbox, ws.base, ws.candidate_copy(t, ws.original_text(t)), b, settings)
-        assert same.ci[0] < 1.5 and same.samples == 9
+        assert same.ci[0] < 1.5 and same.samples == 3   # workers per side
     finally:
         ws.close()
 

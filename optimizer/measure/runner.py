@@ -93,7 +93,7 @@ def calibrate(sandbox: Sandbox, base: Path, copy: Path, baseline: Baseline,
     """A/A: the original against an identical copy measures this machine's noise now.
     When that interval reaches the threshold, every candidate gets the most rounds
     (and the note says so) rather than a decision noise could have made."""
-    noise = measure(sandbox, base, copy, baseline, settings)
+    noise = measure(sandbox, base, copy, baseline, replace(settings, max_rounds=settings.rounds))   # fixed rounds
     low, high = noise.ci
     if high < settings.threshold and low > 1 / settings.threshold:
         return settings, noise, ""
