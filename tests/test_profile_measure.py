@@ -1,4 +1,6 @@
 """Profiling with real processes, hotspot attribution, and side-by-side timing."""
+import contextlib
+
 import pytest
 from collections import Counter
 
@@ -16,6 +18,23 @@ from sandboxes import get_sandbox
 BENCH = ("from pkg.core import unique_ordered, total\n"
          "for _ in range(30):\n    unique_ordered([i % 900 for i in range(3000)])\n"
          "total(list(range(10)))\n")
+
+
+@contextlib.contextmanager
+def prepared(tmp_path, files, target, bench=None):
+    """A real repo, its workspace, and the target's baseline with replayable calls."""
+    root = make_repo(tmp_path / "r", files, git=False)
+    index = index_repo(root)
+    ws = Workspace(root)
+    sandbox = get_sandbox("process")
+    try:
+        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, bench)
+        t = resolve(index, target)
+        b = baselines[t.name]
+        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
+        yield ws, sandbox, t, b
+    finally:
+        ws.close()
 
 
 def test_parse_raw_format():
@@ -57,15 +76,7 @@ def test_profile_a_real_workload_finds_the_hotspot(tmp_path, use_py_spy):
 
 
 def test_measure_sees_a_large_gain_and_not_an_identical_copy(tmp_path):
-    root = make_repo(tmp_path / "r", {**SLOW_REPO, "bench.py": BENCH}, git=False)
-    index = index_repo(root)
-    ws = Workspace(root)
-    sandbox = get_sandbox("process")
-    try:
-        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, "python bench.py")
-        b = baselines["pkg.core.unique_ordered"]
-        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
-        t = resolve(index, "unique_ordered")
+    with prepared(tmp_path, {**SLOW_REPO, "bench.py": BENCH}, "unique_ordered", "python bench.py") as (ws, sandbox, t, b):
         fast = replace_definition(ws.original_text(t), t,
                                   "def unique_ordered(items):\n    return list(dict.fromkeys(items))\n")
         settings = MeasureSettings(rounds=3, max_rounds=3)
@@ -73,8 +84,6 @@ def test_measure_sees_a_large_gain_and_not_an_identical_copy(tmp_path):
         assert m.speedup > 5 and m.ci[0] > 3, m
         same = measure(sandbox, ws.base, ws.candidate_copy(t, ws.original_text(t)), b, settings)
         assert same.ci[0] < 1.5 and same.samples == 3   # workers per side
-    finally:
-        ws.close()
 
 
 def test_memoizing_candidates_are_recognised():
@@ -97,37 +106,19 @@ MEMO = "@functools.lru_cache(maxsize=None)\ndef square_sum(n):\n    return sum(i
 
 
 def test_a_cache_does_not_fake_speed_when_timed_cold(tmp_path):
-    root = make_repo(tmp_path / "r", CACHED, git=False)
-    index = index_repo(root)
-    ws = Workspace(root)
-    sandbox = get_sandbox("process")
-    try:
-        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, None)
-        b = baselines["calc.square_sum"]
-        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
-        t = resolve(index, "square_sum")
+    with prepared(tmp_path, CACHED, "square_sum") as (ws, sandbox, t, b):
         cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, MEMO, ("import functools",)))
         settings = MeasureSettings(rounds=3, max_rounds=3)
         warm = measure(sandbox, ws.base, cand, b, settings)
         cold = measure(sandbox, ws.base, cand, b, settings, cold=True)
         assert warm.speedup > 5                     # repeated loops hit the cache: a fake gain
         assert cold.ci[0] < 1.3 and "cold pass" in cold.workload, cold
-    finally:
-        ws.close()
 
 
 def test_noise_calibration_against_an_identical_copy(tmp_path):
     from optimizer.measure.runner import calibrate
 
-    root = make_repo(tmp_path / "r", CACHED, git=False)
-    index = index_repo(root)
-    ws = Workspace(root)
-    sandbox = get_sandbox("process")
-    try:
-        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, None)
-        b = baselines["calc.square_sum"]
-        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
-        t = resolve(index, "square_sum")
+    with prepared(tmp_path, CACHED, "square_sum") as (ws, sandbox, t, b):
         copy = ws.candidate_copy(t, ws.original_text(t))
         loose = MeasureSettings(rounds=3, max_rounds=4, threshold=1.05)
         settings, noise, note = calibrate(sandbox, ws.base, copy, b, loose)
@@ -135,8 +126,6 @@ def test_noise_calibration_against_an_identical_copy(tmp_path):
         strict = MeasureSettings(rounds=3, max_rounds=4, threshold=1.0001)   # no machine is this quiet
         settings, _, note = calibrate(sandbox, ws.base, copy, b, strict)
         assert settings.rounds == 4 and note.startswith("noisy machine: calc.square_sum against an identical copy")
-    finally:
-        ws.close()
 
 
 @pytest.mark.slow
@@ -145,19 +134,9 @@ def test_noise_calibration_against_an_identical_copy(tmp_path):
 def test_instruction_counts_see_the_gain_and_not_an_identical_copy(tmp_path):
     from optimizer.measure.instructions import measure_instructions
 
-    root = make_repo(tmp_path / "r", {**SLOW_REPO, "bench.py": BENCH}, git=False)
-    index = index_repo(root)
-    ws = Workspace(root)
-    sandbox = get_sandbox("process")
-    try:
-        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, "python bench.py")
-        b = baselines["pkg.core.unique_ordered"]
-        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
-        t = resolve(index, "unique_ordered")
+    with prepared(tmp_path, {**SLOW_REPO, "bench.py": BENCH}, "unique_ordered", "python bench.py") as (ws, sandbox, t, b):
         fast = replace_definition(ws.original_text(t), t, "def unique_ordered(items):\n    return list(dict.fromkeys(items))\n")
         m = measure_instructions(sandbox, ws.base, ws.candidate_copy(t, fast), b)
         assert m.speedup > 5 and m.ci == (m.speedup, m.speedup) and "instructions" in m.workload
         same = measure_instructions(sandbox, ws.base, ws.candidate_copy(t, ws.original_text(t)), b)
         assert 0.98 < same.speedup < 1.02, same
-    finally:
-        ws.close()
