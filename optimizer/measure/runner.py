@@ -43,8 +43,7 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
     sides: dict[str, list[float]] = {"a": [], "b": []}
     rounds = 0
     while True:
-        order = (("a", base), ("b", candidate)) if rounds % 2 == 0 else (("b", candidate), ("a", base))
-        for side, workspace in order:
+        for side, workspace in _alternate(rounds, base, candidate):
             out = _run(sandbox, workspace, baseline, loops, per_worker, settings.timeout, mode)
             # One value per worker: samples of one process share its load and placement,
             # so they are not independent; the interval is over workers.
@@ -77,8 +76,7 @@ def measure_bench(sandbox: Sandbox, base: Path, candidate: Path, command: str, e
     alternating, as the same ratio of medians with its interval."""
     sides: dict[str, list[float]] = {"a": [], "b": []}
     for i in range(rounds):
-        order = (("a", base), ("b", candidate)) if i % 2 == 0 else (("b", candidate), ("a", base))
-        for side, workspace in order:
+        for side, workspace in _alternate(i, base, candidate):
             result = sandbox.run(["sh", "-c", command], workspace, env=env_for(workspace), timeout=timeout)
             if not result.ok:
                 raise MeasureError(f"the benchmark failed (exit {result.returncode}): {result.last_line()}")
@@ -102,6 +100,11 @@ def calibrate(sandbox: Sandbox, base: Path, copy: Path, baseline: Baseline,
             f"[{low:.3f}, {high:.3f}], reaching the {settings.threshold}x threshold; each candidate gets "
             f"at least {more.rounds} rounds, and is kept only if its interval still clears it")
     return more, noise, note
+
+
+def _alternate(i: int, base: Path, candidate: Path) -> tuple[tuple[str, Path], tuple[str, Path]]:
+    """A B, then B A: whatever drifts during a pair of rounds hits both sides alike."""
+    return (("a", base), ("b", candidate)) if i % 2 == 0 else (("b", candidate), ("a", base))
 
 
 def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samples, timeout: float,
