@@ -149,7 +149,7 @@ def _run(config, model, api_base, json_path) -> int:
         view.note("no model configured: running the offline pattern catalog only "
                   "(set --model, [tool.optimize] model, or OPENAI_API_KEY / ANTHROPIC_API_KEY)")
     _check_apply(config)
-    report = Report(repo=str(config.repo), model=model, out_dir=str(config.out_dir))
+    report = Report(repo=str(config.repo), model=model)
     try:
         run(config, proposers, report, view)
     finally:

@@ -178,7 +178,6 @@ class Report:
     calibration: dict[str, Measurement] = field(default_factory=dict)   # A/A noise, per target
     status: str = "running"   # "completed" | "interrupted" | "failed"
     sandbox: str = ""
-    out_dir: str = ""
 
     def to_json(self) -> dict:
         return {

@@ -40,6 +40,7 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
     if not cold:
         loops = int(_run(sandbox, base, baseline, 0, settings.sample_seconds, settings.timeout)["loops"])
         mode, per_worker = "warm", settings.samples_per_worker
+    scale = settings.samples_per_worker if cold else 1   # cold workers give one sample: more of them
     sides: dict[str, list[float]] = {"a": [], "b": []}
     rounds = 0
     while True:
@@ -49,12 +50,11 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
             # so they are not independent; the interval is over workers.
             sides[side].append(stats.median([float(x) for x in out["samples"]]))
         rounds += 1
-        if rounds < settings.rounds * (settings.samples_per_worker if cold else 1):
+        if rounds < settings.rounds * scale:
             continue
         ci = stats.bootstrap_ci(sides["a"], sides["b"])
         undecided = ci[0] < settings.threshold <= ci[1]
-        limit = settings.max_rounds * (settings.samples_per_worker if cold else 1)
-        if not undecided or rounds >= limit or time.monotonic() - start > settings.budget_seconds:
+        if not undecided or rounds >= settings.max_rounds * scale or time.monotonic() - start > settings.budget_seconds:
             break
     a, b = sides["a"], sides["b"]
     workload = f"{len(baseline.workload)} captured calls"

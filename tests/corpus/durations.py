@@ -1,5 +1,5 @@
 """A parser raising ValueError with a message (wrong candidates only)."""
-from . import Right, Wrong
+from . import Wrong
 
 TARGET = "parse_duration"
 

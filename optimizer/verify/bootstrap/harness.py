@@ -2,7 +2,6 @@
 Standalone on purpose: no optimizer imports."""
 import importlib
 import pickle
-import sys
 
 
 def load_function(module_name, qualname):
@@ -20,16 +19,6 @@ def load_function(module_name, qualname):
 def load_calls(path):
     with open(path, "rb") as fh:
         return pickle.load(fh)
-
-
-def run_call(fn, blob):
-    """(outcome, value): ("return", result) or ("raise", exception type name), plus args after."""
-    args, kwargs = pickle.loads(blob)
-    try:
-        result = fn(*args, **kwargs)
-        return ("return", result), (args, kwargs)
-    except Exception as exc:
-        return ("raise", type(exc).__name__), (args, kwargs)
 
 
 def short(value, limit=160):
