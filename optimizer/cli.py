@@ -14,6 +14,8 @@ import tomllib
 import traceback
 from pathlib import Path
 
+from sandboxes import BACKENDS, SandboxUnavailable, get_sandbox
+
 from .errors import UsageError
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")   # before anything can import litellm
@@ -39,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder for the report and patches (default: beside --json, "
                    "else ~/.cache/optimize/runs/...)")
     p.add_argument("--apply", action="store_true", help="apply kept edits to the working tree")
-    p.add_argument("--sandbox", default="process", choices=["process"], help="where candidates run")
+    p.add_argument("--sandbox", choices=BACKENDS, default=None,
+                   help="where candidates run: bwrap (isolated), process (limits only), auto (bwrap where it works)")
     p.add_argument("--max-calls", type=int, default=64, help="captured calls kept per target (64)")
     p.add_argument("--rounds", type=int, default=6, help="alternating worker rounds per measurement (6)")
     p.add_argument("--rtol", type=float, default=0.0,
@@ -105,6 +108,11 @@ def _config(args):
             raise UsageError("--metric instructions needs valgrind (apt-get install valgrind) or perf "
                              "with access to hardware counters")
     settings = _pyproject_settings(repo)
+    sandbox = args.sandbox or settings.get("sandbox") or os.environ.get("OPTIMIZE_SANDBOX") or "auto"
+    try:
+        get_sandbox(sandbox)   # fails here, before any work, if the backend cannot run
+    except SandboxUnavailable as exc:
+        raise UsageError(str(exc)) from None
     model, api_base = resolve_model(args.model, settings, os.environ)
     api_base = args.api_base or api_base   # flags before [tool.optimize]
     if model:
@@ -114,7 +122,7 @@ def _config(args):
     config = RunConfig(repo=repo, out_dir=out_dir.expanduser().resolve(), target=args.target,
                        bench=args.bench or settings.get("bench"), max_targets=args.max_targets,
                        candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
-                       sandbox=args.sandbox, max_calls=args.max_calls,
+                       sandbox=sandbox, max_calls=args.max_calls,
                        strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
                        objective=args.objective, metric=args.metric,
                        measure=MeasureSettings(rounds=args.rounds, max_rounds=max(30, args.rounds)))

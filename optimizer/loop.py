@@ -22,6 +22,7 @@ from .propose import ProposalContext, Proposer
 from .target import index_repo, replace_definition, resolve, targets_in_file
 from .verify import Baseline, Strictness, TestRun, capture, verify
 from .verify.equivalence import record_expected
+from .verify.timeouts import bench_timeout, worker_timeout
 from .verify.trace import block_profile, explain
 from .verify.runs import pytest_command, python_env
 from .workspace import Workspace
@@ -37,7 +38,7 @@ class RunConfig:
     candidates: int = 4
     min_speedup: float = 1.05
     apply: bool = False
-    sandbox: str = "process"
+    sandbox: str = "auto"           # "bwrap" where it works, else "process" with a warning
     max_calls: int = 64
     strictness: Strictness = field(default_factory=Strictness)
     objective: str = "time"         # "time": faster; "memory": less peak memory, not slower
@@ -47,8 +48,11 @@ class RunConfig:
 
 
 def run(config: RunConfig, proposers: list[Proposer], report: Report, view) -> Report:
-    sandbox = get_sandbox(config.sandbox)
+    sandbox, warning = get_sandbox(config.sandbox)
     report.sandbox = sandbox.name
+    if warning:
+        report.notes.append(warning)
+        view.stage("warning: " + warning)
     view.stage(f"copying {config.repo} into a private workspace")
     ws = Workspace(config.repo)
     try:
@@ -101,7 +105,9 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
         return
 
     original = ws.original_text(target)
-    settings = replace(config.measure, threshold=config.min_speedup)   # extra rounds aim at the real decision
+    settings = replace(config.measure, threshold=config.min_speedup,   # extra rounds aim at the real decision
+                       timeout=worker_timeout(baseline, config.measure.sample_seconds,
+                                              config.measure.samples_per_worker))
     if config.metric == "time":   # instruction counts need no noise calibration
         view.stage(f"measuring this machine's noise: {target.qualname} against an identical copy")
         copy = ws.candidate_copy(target, original)
@@ -159,7 +165,7 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
         return Outcome(candidate, "rejected", f"syntax error on line {exc.lineno}: {exc.msg}"), ""
     workspace = ws.candidate_copy(candidate.target, new_text)
     try:
-        verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness)
+        verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness, original)
         if not verdict.ok:
             trace = explain(sandbox, ws.base, workspace, baseline, verdict.failing_call)
             return Outcome(candidate, "rejected", verdict.reason, trace=trace), new_text
@@ -172,7 +178,8 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
             keep_it, why = decide(m, config.objective, config.min_speedup)
             if keep_it and config.bench:   # confirm on the real workload what passed on the calls
                 m.bench = measure_bench(sandbox, ws.base, workspace, config.bench,
-                                        lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds)
+                                        lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds,
+                                        timeout=bench_timeout(baseline))
                 keep_it, why = decide(m, config.objective, config.min_speedup)
         except MeasureError as exc:
             return Outcome(candidate, "rejected", f"measurement failed: {exc}"), new_text

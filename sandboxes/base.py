@@ -10,8 +10,9 @@ from typing import Mapping, Protocol, Sequence
 @dataclass(frozen=True)
 class Limits:
     cpu_seconds: int | None = 600
-    memory_bytes: int | None = 4 * 1024**3
-    max_processes: int | None = None   # RLIMIT_NPROC counts the whole user; off by default for root
+    memory_bytes: int | None = 4 * 1024**3      # address space per process
+    max_processes: int | None = 512             # tasks (processes and threads) of the whole run, where
+                                                # a pids cgroup can be made; else RLIMIT_NPROC (not for root)
     file_bytes: int | None = 1024**3
 
 
@@ -22,11 +23,16 @@ class RunResult:
     stderr: str
     seconds: float
     timed_out: bool = False
-    killed_by_limit: bool = False
+    limit: str = ""             # which limit stopped it: "timeout", "cpu time", "memory", "file size", "processes"
+    peak_bytes: int = 0         # peak resident memory of the largest process reaped (0 when unknown)
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out
+
+    @property
+    def killed_by_limit(self) -> bool:
+        return bool(self.limit) and self.limit != "timeout"
 
     def last_line(self) -> str:
         """The last non-empty output line, usually the error's summary."""
@@ -38,12 +44,26 @@ class RunResult:
         text = (self.stdout + "\n" + self.stderr).strip()
         return text[-n:]
 
+    def why_stopped(self) -> str:
+        """A short phrase for reports: which limit ended the run, if any."""
+        return {"timeout": f"timed out after {self.seconds:.0f}s",
+                "cpu time": "killed: CPU time limit",
+                "memory": "ran out of memory (the sandbox's limit)",
+                "file size": "killed: file size limit",
+                "processes": "hit the sandbox's process limit"}.get(self.limit, "")
+
 
 class Sandbox(Protocol):
+    """Runs a command with `workspace` as its directory. The workspace, the paths in
+    `writable` and a private temporary directory may be written; a backend that
+    can (bwrap) makes everything else read-only and cuts the network. A container
+    backend would implement the same method."""
+
     name: str
+    isolates_files: bool        # False: the backend cannot stop writes outside the workspace
 
     def run(self, cmd: Sequence[str], workspace: Path, env: Mapping[str, str] | None = None,
-            limits: Limits = Limits(), timeout: float = 600.0) -> RunResult:
+            limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = ()) -> RunResult:
         """Run cmd in workspace. Never raises for the command's own misbehaviour."""
         ...
 
@@ -60,6 +80,8 @@ def scrubbed_env(workspace: Path, extra: Mapping[str, str] | None = None) -> dic
     home.mkdir(exist_ok=True)
     env.update({
         "HOME": str(home),
+        # hypothesis keeps its example database in the working directory otherwise
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(home / ".hypothesis"),
         "PYTHONDONTWRITEBYTECODE": "1",   # a stale .pyc must never stand in for a candidate
         "PYTHONHASHSEED": "0",
         "PYTHONNOUSERSITE": "1",

@@ -1,73 +1,135 @@
 """The `process` backend: limits, a new session, a group kill on timeout.
 
-It contains what rlimits and process groups can contain: CPU time, memory,
-file sizes, runaway time, the environment. It does NOT stop a candidate from
-reading or writing files elsewhere or opening network connections.
+It contains what rlimits, process groups and (where available) a pids cgroup
+can contain: CPU time, memory, file sizes, the number of processes, runaway
+time, the environment, the temporary directory. It does NOT stop a candidate
+from reading or writing files elsewhere or from opening network connections:
+that is what the bwrap backend adds.
 """
 from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
 from .base import Limits, RunResult, scrubbed_env
+from .cgroup import PidsGroup
 
 
-def _preexec(limits: Limits):
+class ProcessSandbox:
+    name = "process"
+    isolates_files = False
+
+    def run(self, cmd: Sequence[str], workspace: Path, env: Mapping[str, str] | None = None,
+            limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = ()) -> RunResult:
+        env = dict(env) if env is not None else scrubbed_env(workspace)
+        private_tmp = tempfile.mkdtemp(prefix="optimize-tmp-")
+        env.update(TMPDIR=private_tmp, TMP=private_tmp, TEMP=private_tmp)
+        try:
+            return run_contained(list(cmd), workspace, env, limits, timeout)
+        finally:
+            shutil.rmtree(private_tmp, ignore_errors=True)
+
+
+class _Popen(subprocess.Popen):
+    """Popen that keeps the child's resource usage (peak memory) when it reaps it.
+    `_try_wait` is CPython's single place where a POSIX child is waited for."""
+
+    rusage = None
+
+    def _try_wait(self, wait_flags):
+        try:
+            pid, status, usage = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:
+            return (self.pid, 0)   # what Popen does: someone else reaped it
+        if pid == self.pid:
+            self.rusage = usage
+        return (pid, status)
+
+
+def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Limits,
+                  timeout: float) -> RunResult:
+    """Start argv in a new session under the limits, wait at most `timeout`, and
+    leave nothing of it running."""
+    group = PidsGroup.make(limits.max_processes) if limits.max_processes else None
+    start = time.perf_counter()
+    try:
+        proc = _Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                      start_new_session=True, preexec_fn=_preexec(limits, group))
+    except (OSError, subprocess.SubprocessError) as exc:
+        if group:
+            group.close()
+        return RunResult(127, "", f"cannot start {argv[0]}: {exc}", 0.0)
+    timed_out = False
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_all(proc, group)
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:   # an escaped descendant still holds our pipes
+            proc.kill()
+            out, err = "", "(output lost: a process outside the sandbox's reach kept it open)"
+            proc.wait()
+    except BaseException:
+        _kill_all(proc, group)   # Ctrl-C: leave nothing running behind us
+        proc.wait()
+        raise
+    finally:
+        _kill_all(proc, group)   # stray grandchildren of a finished command
+        hit_pids = bool(group and group.hit_limit())
+        if group:
+            group.close()
+    seconds = time.perf_counter() - start
+    rc = proc.returncode
+    peak = proc.rusage.ru_maxrss * 1024 if proc.rusage else 0
+    return RunResult(rc, out, err, seconds, timed_out=timed_out, peak_bytes=peak,
+                     limit=_which_limit(rc, timed_out, hit_pids, err))
+
+
+def _which_limit(rc: int | None, timed_out: bool, hit_pids: bool, stderr: str) -> str:
+    if timed_out:
+        return "timeout"
+    if rc is not None and rc < 0 and -rc == signal.SIGXCPU:
+        return "cpu time"
+    if rc is not None and rc < 0 and -rc == signal.SIGXFSZ:
+        return "file size"
+    if rc and "MemoryError" in stderr[-4000:]:
+        return "memory"
+    if rc and hit_pids:
+        return "processes"
+    return ""
+
+
+def _preexec(limits: Limits, group: PidsGroup | None):
     def apply() -> None:
+        if group:
+            group.join()
         pairs = [
             (resource.RLIMIT_CPU, limits.cpu_seconds),
             (resource.RLIMIT_AS, limits.memory_bytes),
             (resource.RLIMIT_FSIZE, limits.file_bytes),
-            (resource.RLIMIT_NPROC, limits.max_processes),
         ]
+        if group is None and os.geteuid() != 0:
+            pairs.append((resource.RLIMIT_NPROC, limits.max_processes))   # counts the whole user
         for which, value in pairs:
             if value is not None:
                 resource.setrlimit(which, (value, value))
     return apply
 
 
-class ProcessSandbox:
-    name = "process"
-
-    def run(self, cmd: Sequence[str], workspace: Path, env: Mapping[str, str] | None = None,
-            limits: Limits = Limits(), timeout: float = 600.0) -> RunResult:
-        env = dict(env) if env is not None else scrubbed_env(workspace)
-        start = time.perf_counter()
-        try:
-            proc = subprocess.Popen(
-                list(cmd), cwd=workspace, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
-                start_new_session=True, preexec_fn=_preexec(limits),
-            )
-        except OSError as exc:
-            return RunResult(127, "", f"cannot start {cmd[0]}: {exc}", 0.0)
-        timed_out = False
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-            out, err = proc.communicate()
-        except BaseException:
-            _kill_group(proc)   # Ctrl-C: leave nothing running behind us
-            proc.wait()
-            raise
-        finally:
-            _kill_group(proc)   # stray grandchildren of a finished command
-        seconds = time.perf_counter() - start
-        rc = proc.returncode
-        killed = rc is not None and rc < 0 and -rc in (signal.SIGXCPU, signal.SIGKILL, signal.SIGXFSZ)
-        return RunResult(rc, out, err, seconds, timed_out=timed_out,
-                         killed_by_limit=killed and not timed_out)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_all(proc: subprocess.Popen, group: PidsGroup | None) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    if group:
+        group.kill()   # also those that left the process group with setsid()

@@ -43,7 +43,7 @@ def run(tmp_path_factory):
     index = index_repo(repo)
     targets = {name: resolve(index, f"lib.{name}:{mod.TARGET}") for name, mod in ORIGINALS.items()}
     ws = Workspace(repo)
-    sandbox = get_sandbox("process")
+    sandbox = get_sandbox()[0]
     baselines, suite = capture(sandbox, ws.base, ws.scratch("run"), list(targets.values()), bench=None)
     notes = {t.name: record_expected(sandbox, ws.base, ws.scratch("run"), baselines[t.name], 60)
              for t in targets.values()}

@@ -26,7 +26,7 @@ def prepared(tmp_path, files, target, bench=None):
     root = make_repo(tmp_path / "r", files, git=False)
     index = index_repo(root)
     ws = Workspace(root)
-    sandbox = get_sandbox("process")
+    sandbox = get_sandbox()[0]
     try:
         baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, bench)
         t = resolve(index, target)
@@ -66,7 +66,7 @@ def test_samples_go_to_the_deepest_repo_frame(tmp_path):
 def test_profile_a_real_workload_finds_the_hotspot(tmp_path, use_py_spy):
     root = make_repo(tmp_path / "r", {**SLOW_REPO, "bench.py": BENCH}, git=False)
     index = index_repo(root)
-    prof = profile(get_sandbox("process"), root, ["sh", "-c", "python bench.py"], python_env(root, index),
+    prof = profile(get_sandbox()[0], root, ["sh", "-c", "python bench.py"], python_env(root, index),
                    use_py_spy=use_py_spy)
     assert prof.total > 0, prof.error
     if not use_py_spy:

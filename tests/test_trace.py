@@ -349,12 +349,12 @@ def repos(tmp_path_factory):
 
 def test_trace_call_in_a_sandbox(repos):
     original, candidate, baseline = repos
-    sandbox = get_sandbox("process")
-    a = trace_call(sandbox, original, baseline, 1, timeout=60)
-    b = trace_call(sandbox, candidate, baseline, 1, timeout=60)
+    sandbox = get_sandbox()[0]
+    a = trace_call(sandbox, original, baseline, 1)
+    b = trace_call(sandbox, candidate, baseline, 1)
     assert a.result == "'a'" and b.result == "'b'"
     assert a.blocks[0].first == 4 and a.blocks[0].label == "line 4"   # real lines of the file
     d = first_divergence(a, b)
     assert d.block.first == 6 and "first departure: candidate block b2" in render(a, b, d)
-    assert first_divergence(*(trace_call(sandbox, r, baseline, 0, 60) for r in (original, candidate))) is None
-    assert trace_call(sandbox, original, baseline, 7, timeout=60) is None    # no such call
+    assert first_divergence(*(trace_call(sandbox, r, baseline, 0) for r in (original, candidate))) is None
+    assert trace_call(sandbox, original, baseline, 7) is None    # no such call

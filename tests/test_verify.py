@@ -73,7 +73,7 @@ def run(tmp_path_factory):
     repo = make_repo(tmp_path_factory.mktemp("v") / "r", FILES)
     index = index_repo(repo)
     ws = Workspace(repo)
-    sandbox = get_sandbox("process")
+    sandbox = get_sandbox()[0]
     baselines, suite = capture(sandbox, ws.base, ws.scratch("run"), index, bench=None)
     notes = {k: record_expected(sandbox, ws.base, ws.scratch("run"), b, 60) for k, b in baselines.items()}
     yield ws, sandbox, baselines, suite, notes, index
@@ -123,7 +123,7 @@ def _replay_only(run, name, source):
     t = resolve(index, name)
     cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, source))
     try:
-        return equivalence.check(sandbox, cand, baselines[t.name], 60)
+        return equivalence.check(sandbox, cand, baselines[t.name])
     finally:
         ws.discard(cand)
 
@@ -168,7 +168,7 @@ def test_calls_whose_outcome_cannot_be_stored_are_skipped_not_fatal(tmp_path):
              "tests/test_m.py": "from m import make\n\n\ndef test_make():\n    assert make(3) == 3\n    assert make(9)() == 9\n"}
     repo = make_repo(tmp_path / "r", files, git=False)
     ws = Workspace(repo)
-    sandbox = get_sandbox("process")
+    sandbox = get_sandbox()[0]
     try:
         baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index_repo(repo), bench=None)
         b = baselines["m.make"]

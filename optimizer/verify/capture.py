@@ -24,6 +24,9 @@ class Baseline:
     captured_file: Path | None = None                 # pickled list of captured call records
     n_calls: int = 0
     suite_seconds: float = 0.0
+    startup_seconds: float = 0.0                      # of a pytest run: interpreter, imports, collection
+    tests_seconds: float = 0.0                        # the original's own time in its tests (all, if none known)
+    bench_seconds: float = 0.0                        # one run of --bench (with capture on)
     # Filled by equivalence.record_expected:
     calls_file: Path | None = None                    # the calls to judge by: captured + generated
     expected_file: Path | None = None                 # the original's outcome on each of them
@@ -42,23 +45,29 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
         "targets": [{"key": t.name, "module": t.module, "qualname": t.qualname} for t in targets],
         "out_dir": str(out_dir), "max_calls": max_calls,
     }))
-    suite = run_tests(sandbox, base, targets, [], suite_timeout, capture_config=config)
+    suite = run_tests(sandbox, base, targets, [], suite_timeout, capture_config=config,
+                      writable=(out_dir,))
     if suite.crashed:
         errors = [ln for ln in suite.result.stdout.splitlines() if ln.startswith("ERROR ")]
         raise UsageError("the test suite could not run in a copy of the repository: "
                          + (errors[0] if errors else suite.result.last_line()))
+    bench_seconds = 0.0
     if bench:
         env = python_env(base, targets, capture_config=config)
-        result = sandbox.run(["sh", "-c", bench], base, env=env, timeout=suite_timeout)
+        result = sandbox.run(["sh", "-c", bench], base, env=env, timeout=suite_timeout, writable=(out_dir,))
         if not result.ok:
             raise UsageError(f"the benchmark command failed (exit {result.returncode}): "
                              + result.last_line())
+        bench_seconds = result.seconds
     tests, calls = _merge(out_dir, targets, max_calls)
     calls_dir = scratch / "calls"
     calls_dir.mkdir(exist_ok=True)
     baselines = {}
     for t in targets:
-        baseline = Baseline(t, tests=sorted(tests[t.name]), suite_seconds=suite.result.seconds)
+        own = [suite.seconds.get(n, 0.0) for n in tests[t.name]] or list(suite.seconds.values())
+        baseline = Baseline(t, tests=sorted(tests[t.name]), suite_seconds=suite.result.seconds,
+                            startup_seconds=suite.startup_seconds(), tests_seconds=sum(own),
+                            bench_seconds=bench_seconds)
         if calls[t.name]:
             baseline.captured_file = calls_dir / f"{t.name}.pkl"
             baseline.captured_file.write_bytes(pickle.dumps(calls[t.name], protocol=4))

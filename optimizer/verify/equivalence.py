@@ -16,6 +16,7 @@ from sandboxes import Sandbox
 from ..model import Verdict
 from .capture import Baseline
 from .runs import python_env, worker_command
+from .timeouts import replay_timeout
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
     info_json = scratch / f"calls-{t.name}.json"
     cmd = worker_command("replay.py", "record", t.module, t.qualname, baseline.captured_file,
                          baseline.calls_file, baseline.expected_file, info_json)
-    result = sandbox.run(cmd, base, env=python_env(base, [t]), timeout=timeout)
+    result = sandbox.run(cmd, base, env=python_env(base, [t]), timeout=timeout, writable=(scratch,))
     if not result.ok or not info_json.exists():
         baseline.expected_file = None
         return [f"the calls of {t.name} could not be replayed: {result.last_line()}"]
@@ -54,9 +55,10 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
     return notes
 
 
-def check(sandbox: Sandbox, workspace: Path, baseline: Baseline, timeout: float,
+def check(sandbox: Sandbox, workspace: Path, baseline: Baseline,
           strictness: Strictness = Strictness()) -> Verdict:
     t = baseline.target
+    timeout = replay_timeout(baseline)
     home = workspace / ".home"
     home.mkdir(exist_ok=True)
     verdict_json, options_json = home / "verdict.json", home / "options.json"
@@ -65,8 +67,8 @@ def check(sandbox: Sandbox, workspace: Path, baseline: Baseline, timeout: float,
     cmd = worker_command("replay.py", "check", t.module, t.qualname, baseline.calls_file,
                          baseline.expected_file, verdict_json, options_json)
     result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout)
-    if result.timed_out:
-        return Verdict(False, "equivalence", f"timed out after {timeout:.0f}s replaying calls")
+    if result.limit:
+        return Verdict(False, "equivalence", f"{result.why_stopped()} replaying calls")
     if not result.ok or not verdict_json.exists():
         return Verdict(False, "equivalence", "crashed replaying calls: " + result.last_line())
     data = json.loads(verdict_json.read_text())

@@ -33,14 +33,14 @@ def python_env(workspace: Path, targets: list[Target], capture_config: Path | No
 
 def pytest_command(node_ids: list[str], workspace: Path | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
-    if workspace is not None and not _uses_hypothesis(_pristine(workspace)):
+    if workspace is not None and not _uses_hypothesis(pristine(workspace)):
         # hypothesis comes with the optimizer; its pytest plugin costs ~0.6 s per run
         # and is only wanted by suites that use hypothesis themselves.
         cmd += ["-p", "no:hypothesispytest"]
     return cmd + node_ids
 
 
-def _pristine(workspace: Path) -> Path:
+def pristine(workspace: Path) -> Path:
     """The base copy a candidate's copy was made from (they are alike but for one
     function), so per-repo facts are computed once per run."""
     base = workspace.parent / "base"

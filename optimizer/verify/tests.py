@@ -18,6 +18,11 @@ _MAX_NODE_IDS = 200
 class TestRun:
     result: RunResult
     outcomes: dict[str, str] = field(default_factory=dict)   # node id -> passed/failed/error/skipped
+    seconds: dict[str, float] = field(default_factory=dict)  # node id -> setup + call + teardown
+
+    def startup_seconds(self) -> float:
+        """What the run spent outside tests: interpreter, imports, collection."""
+        return max(0.0, self.result.seconds - sum(self.seconds.values()))
 
     @property
     def collected_nothing(self) -> bool:
@@ -33,12 +38,18 @@ class TestRun:
 
 
 def run_tests(sandbox: Sandbox, workspace: Path, targets: list[Target], node_ids: list[str],
-              timeout: float, capture_config: Path | None = None) -> TestRun:
+              timeout: float, capture_config: Path | None = None, writable: tuple[Path, ...] = ()) -> TestRun:
     results = workspace / ".home" / "pytest-results.json"
     results.parent.mkdir(exist_ok=True)
     if len(node_ids) > _MAX_NODE_IDS:
         node_ids = sorted({n.split("::", 1)[0] for n in node_ids})
     env = python_env(workspace, targets, capture_config=capture_config, results_file=results)
-    result = sandbox.run(pytest_command(node_ids, workspace), workspace, env=env, timeout=timeout)
-    outcomes = json.loads(results.read_text()) if results.exists() else {}
-    return TestRun(result, outcomes)
+    result = sandbox.run(pytest_command(node_ids, workspace), workspace, env=env, timeout=timeout,
+                         writable=writable)
+    try:   # written from inside the sandbox: parsed, never trusted to have the right shape
+        data = json.loads(results.read_text()) if results.exists() else {}
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict) or not isinstance(data.get("outcomes", {}), dict):
+        data = {}
+    return TestRun(result, data.get("outcomes", {}), data.get("seconds", {}))

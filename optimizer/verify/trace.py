@@ -22,6 +22,7 @@ from sandboxes import Sandbox
 
 from .capture import Baseline
 from .runs import python_env, worker_command
+from .timeouts import trace_timeout
 
 
 @dataclass
@@ -87,8 +88,7 @@ class Divergence:
     values: dict[str, tuple[str, str]]   # name -> (original value, candidate value)
 
 
-def trace_call(sandbox: Sandbox, workspace: Path, baseline: Baseline, index: int,
-               timeout: float = 60.0) -> Trace | None:
+def trace_call(sandbox: Sandbox, workspace: Path, baseline: Baseline, index: int) -> Trace | None:
     """Trace captured call `index` of the target as it is in `workspace`. None when it fails.
     The JSON may come from a candidate's process: it is parsed, never trusted further."""
     t = baseline.target
@@ -98,7 +98,7 @@ def trace_call(sandbox: Sandbox, workspace: Path, baseline: Baseline, index: int
     out = workspace / ".home" / f"trace-{index}.json"
     out.unlink(missing_ok=True)
     cmd = worker_command("tracer.py", t.module, t.qualname, baseline.calls_file, index, out)
-    result = sandbox.run(cmd, workspace, env=env, timeout=timeout)
+    result = sandbox.run(cmd, workspace, env=env, timeout=trace_timeout(baseline))
     if not result.ok or not out.exists():
         return None
     try:

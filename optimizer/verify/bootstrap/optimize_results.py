@@ -1,13 +1,15 @@
-"""A pytest plugin (loaded through PYTEST_PLUGINS) writing each test's outcome to
-the JSON file named by OPTIMIZE_RESULTS, so the optimizer knows which tests
-passed without parsing pytest's output."""
+"""A pytest plugin (loaded through PYTEST_PLUGINS) writing each test's outcome and
+duration to the JSON file named by OPTIMIZE_RESULTS, so the optimizer knows which
+tests passed, and how long the original's took, without parsing pytest's output."""
 import json
 import os
 
 _outcomes = {}
+_seconds = {}
 
 
 def pytest_runtest_logreport(report):
+    _seconds[report.nodeid] = _seconds.get(report.nodeid, 0.0) + report.duration
     if report.when == "call" or report.outcome != "passed":
         previous = _outcomes.get(report.nodeid)
         if previous in ("failed", "error"):
@@ -22,4 +24,4 @@ def pytest_sessionfinish(session, exitstatus):
     path = os.environ.get("OPTIMIZE_RESULTS")
     if path:
         with open(path, "w") as fh:
-            json.dump(_outcomes, fh)
+            json.dump({"outcomes": _outcomes, "seconds": _seconds}, fh)

@@ -1,0 +1,39 @@
+"""Timeouts for candidate runs, derived from the original's own timings.
+
+A fixed generous limit would let each hung candidate (an infinite loop, a
+sleep, a deadlock) cost minutes; a limit of a few times what the original
+needed costs seconds and still leaves a slower-but-correct candidate room to
+finish (it will not be kept anyway). The floors absorb start-up jitter on a
+busy machine.
+"""
+from __future__ import annotations
+
+from .capture import Baseline
+
+
+def import_timeout(b: Baseline) -> float:
+    return 10 + 2 * b.startup_seconds
+
+
+def tests_timeout(b: Baseline) -> float:
+    return 15 + 2 * b.startup_seconds + 10 * b.tests_seconds
+
+
+def replay_timeout(b: Baseline) -> float:
+    """The replay also stops each call at 20x the original's slowest (bootstrap/replay.py)."""
+    return 15 + 2 * b.startup_seconds + 20 * sum(b.call_seconds.values())
+
+
+def trace_timeout(b: Baseline) -> float:
+    """Line tracing slows a call down some 50-fold."""
+    return 10 + 2 * b.startup_seconds + 200 * max(b.call_seconds.values(), default=0.0)
+
+
+def worker_timeout(b: Baseline, sample_seconds: float, samples: int) -> float:
+    """A timing worker: warm-up plus samples of about sample_seconds, or cold passes."""
+    one_pass = sum(b.call_seconds.get(str(i), 0.0) for i in b.workload)
+    return 15 + 2 * b.startup_seconds + 20 * ((samples + 1) * sample_seconds + one_pass)
+
+
+def bench_timeout(b: Baseline) -> float:
+    return 30 + 5 * b.bench_seconds
