@@ -45,6 +45,7 @@ class RunConfig:
     metric: str = "time"            # "time" (seconds) or "instructions" (a count, load-independent)
     bench_rounds: int = 5           # end-to-end confirmation runs per side
     measure: MeasureSettings = field(default_factory=MeasureSettings)
+    check_capabilities: bool = True  # off only in tests that show what the sandbox alone contains
 
 
 def run(config: RunConfig, proposers: list[Proposer], report: Report, view) -> Report:
@@ -165,7 +166,8 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
         return Outcome(candidate, "rejected", f"syntax error on line {exc.lineno}: {exc.msg}"), ""
     workspace = ws.candidate_copy(candidate.target, new_text)
     try:
-        verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness, original)
+        verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness, original,
+                         config.check_capabilities)
         if not verdict.ok:
             trace = explain(sandbox, ws.base, workspace, baseline, verdict.failing_call)
             return Outcome(candidate, "rejected", verdict.reason, trace=trace), new_text

@@ -41,7 +41,8 @@ class BwrapSandbox:
             limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = ()) -> RunResult:
         env = dict(env) if env is not None else scrubbed_env(workspace)
         env.update(TMPDIR="/tmp", TMP="/tmp", TEMP="/tmp")
-        return run_contained(bwrap_argv(workspace, writable) + list(cmd), workspace, env, limits, timeout)
+        return run_contained(bwrap_argv(workspace, writable) + list(cmd), workspace, env, limits, timeout,
+                             signal_of=lambda rc: rc - 128 if rc > 128 else -rc if rc < 0 else 0)
 
 
 def bwrap_argv(workspace: Path, writable: Sequence[Path] = ()) -> list[str]:

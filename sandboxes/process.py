@@ -54,9 +54,10 @@ class _Popen(subprocess.Popen):
 
 
 def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Limits,
-                  timeout: float) -> RunResult:
+                  timeout: float, signal_of=lambda rc: -rc if rc < 0 else 0) -> RunResult:
     """Start argv in a new session under the limits, wait at most `timeout`, and
-    leave nothing of it running."""
+    leave nothing of it running. signal_of(returncode): the signal that ended the
+    command, 0 if none (a wrapper such as bwrap reports it as 128 + N)."""
     group = PidsGroup.make(limits.max_processes) if limits.max_processes else None
     start = time.perf_counter()
     try:
@@ -92,17 +93,17 @@ def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Li
     rc = proc.returncode
     peak = proc.rusage.ru_maxrss * 1024 if proc.rusage else 0
     return RunResult(rc, out, err, seconds, timed_out=timed_out, peak_bytes=peak,
-                     limit=_which_limit(rc, timed_out, hit_pids, err))
+                     limit=_which_limit(rc, signal_of(rc or 0), timed_out, hit_pids, out + err))
 
 
-def _which_limit(rc: int | None, timed_out: bool, hit_pids: bool, stderr: str) -> str:
+def _which_limit(rc: int | None, sig: int, timed_out: bool, hit_pids: bool, output: str) -> str:
     if timed_out:
         return "timeout"
-    if rc is not None and rc < 0 and -rc == signal.SIGXCPU:
+    if sig == signal.SIGXCPU:
         return "cpu time"
-    if rc is not None and rc < 0 and -rc == signal.SIGXFSZ:
+    if sig == signal.SIGXFSZ or (rc and "File too large" in output):   # Python ignores SIGXFSZ: EFBIG
         return "file size"
-    if rc and "MemoryError" in stderr[-4000:]:
+    if rc and "MemoryError" in output:
         return "memory"
     if rc and hit_pids:
         return "processes"
@@ -122,7 +123,8 @@ def _preexec(limits: Limits, group: PidsGroup | None):
             pairs.append((resource.RLIMIT_NPROC, limits.max_processes))   # counts the whole user
         for which, value in pairs:
             if value is not None:
-                resource.setrlimit(which, (value, value))
+                # soft < hard for CPU time: SIGXCPU at the soft limit names the cause (SIGKILL would not)
+                resource.setrlimit(which, (value, value + 1 if which == resource.RLIMIT_CPU else value))
     return apply
 
 

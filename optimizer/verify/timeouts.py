@@ -16,7 +16,7 @@ def import_timeout(b: Baseline) -> float:
 
 
 def tests_timeout(b: Baseline) -> float:
-    return 15 + 2 * b.startup_seconds + 10 * b.tests_seconds
+    return 10 + 2 * b.startup_seconds + 10 * b.tests_seconds
 
 
 def replay_timeout(b: Baseline) -> float:
