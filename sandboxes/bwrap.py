@@ -74,7 +74,8 @@ def _visible_under_tmp() -> list[str]:
 
 
 def _under_tmp(path: str) -> bool:
-    return path == "/tmp" or path.startswith("/tmp/")
+    """Strictly below /tmp: /tmp itself (a script run from there) is never shown through."""
+    return path.startswith("/tmp/")
 
 
 def _hide_credentials() -> list[str]:

@@ -97,6 +97,8 @@ def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Li
 
 
 def _which_limit(rc: int | None, sig: int, timed_out: bool, hit_pids: bool, output: str) -> str:
+    if hit_pids:   # first: a fork bomb at its cap often lingers until the timeout
+        return "processes"
     if timed_out:
         return "timeout"
     if sig == signal.SIGXCPU:
@@ -105,8 +107,6 @@ def _which_limit(rc: int | None, sig: int, timed_out: bool, hit_pids: bool, outp
         return "file size"
     if rc and "MemoryError" in output:
         return "memory"
-    if rc and hit_pids:
-        return "processes"
     return ""
 
 

@@ -66,7 +66,8 @@ def _run_checks(sandbox: Sandbox, workspace: Path, baseline: Baseline, suite: Te
     broken = [n for n in run.failed() if n not in already_failing]
     if broken or run.crashed or (run.result.returncode == 1 and not run.failed()):
         detail = ", ".join(broken[:3]) or run.result.last_line()
-        return Verdict(False, "tests", f"tests failed: {detail}")
+        error = run.first_error()
+        return Verdict(False, "tests", f"tests failed: {detail}" + (f" ({error})" if error and broken else ""))
 
     passed = sum(1 for o in run.outcomes.values() if o == "passed")
     tests = _plural(passed, "test") + " passed" if passed else "no tests call it"

@@ -33,6 +33,14 @@ class TestRun:
         """pytest itself failed (usage error, internal error, interrupted): no verdict on tests."""
         return self.result.timed_out or self.result.returncode not in (0, 1, 5)
 
+    def first_error(self) -> str:
+        """The message of pytest's first FAILED/ERROR summary line, e.g. "OSError: [Errno 30] ...";
+        it says why, where the node ids only say where."""
+        for line in self.result.stdout.splitlines():
+            if line.startswith(("FAILED ", "ERROR ")) and " - " in line:
+                return line.split(" - ", 1)[1].strip()[:200]
+        return ""
+
     def failed(self) -> list[str]:
         return sorted(n for n, o in self.outcomes.items() if o in ("failed", "error"))
 
@@ -44,6 +52,7 @@ def run_tests(sandbox: Sandbox, workspace: Path, targets: list[Target], node_ids
     if len(node_ids) > _MAX_NODE_IDS:
         node_ids = sorted({n.split("::", 1)[0] for n in node_ids})
     env = python_env(workspace, targets, capture_config=capture_config, results_file=results)
+    env["COLUMNS"] = "250"   # pytest cuts its summary lines (the reasons we quote) to the terminal's width
     result = sandbox.run(pytest_command(node_ids, workspace), workspace, env=env, timeout=timeout,
                          writable=writable)
     try:   # written from inside the sandbox: parsed, never trusted to have the right shape
