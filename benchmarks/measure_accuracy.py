@@ -140,7 +140,7 @@ def main() -> None:
     if args.quick:
         args.trials, args.power_trials = 4, 2
     started, commit = time.perf_counter(), git_commit()
-    sandbox = get_sandbox("process")
+    sandbox = get_sandbox()[0]
     with tempfile.TemporaryDirectory(prefix="measure-accuracy-") as tmp:
         repo = Path(tmp)
         for name, text in FILES.items():

@@ -56,7 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "verify_overhead.json")
     args = ap.parse_args()
-    sandbox = get_sandbox("process")
+    sandbox = get_sandbox()[0]
     ws = Workspace(ROOT / "case_studies" / "dedupe")
     rows = []
     try:

@@ -51,9 +51,8 @@ class RunConfig:
 def run(config: RunConfig, proposers: list[Proposer], report: Report, view) -> Report:
     sandbox, warning = get_sandbox(config.sandbox)
     report.sandbox = sandbox.name
-    if warning:
-        report.notes.append(warning)
-        view.stage("warning: " + warning)
+    for note in [warning] if warning else []:
+        report.notes.append(note), view.note(note)
     view.stage(f"copying {config.repo} into a private workspace")
     ws = Workspace(config.repo)
     try:
@@ -94,7 +93,7 @@ def locate(config: RunConfig, ws: Workspace, sandbox: Sandbox, report: Report, v
 
 def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: Target, baseline: Baseline,
                     suite: TestRun, proposers: list[Proposer], report: Report, view) -> None:
-    refusal = _refusal(baseline, suite)
+    refusal = baseline.refusal(suite.failed())
     if not refusal:
         view.stage(f"replaying captured and generated calls of {target.qualname} on the original")
         report.notes.extend(record_expected(sandbox, ws.base, ws.scratch("run"), baseline, timeout=900))
@@ -107,8 +106,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
 
     original = ws.original_text(target)
     settings = replace(config.measure, threshold=config.min_speedup,   # extra rounds aim at the real decision
-                       timeout=worker_timeout(baseline, config.measure.sample_seconds,
-                                              config.measure.samples_per_worker))
+                       timeout=worker_timeout(baseline, config.measure))
     if config.metric == "time":   # instruction counts need no noise calibration
         view.stage(f"measuring this machine's noise: {target.qualname} against an identical copy")
         copy = ws.candidate_copy(target, original)
@@ -189,15 +187,6 @@ def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Cand
                        f"{why}; verified: {verdict.reason}" if keep_it else why, m), new_text
     finally:
         ws.discard(workspace)
-
-
-def _refusal(baseline: Baseline, suite: TestRun) -> str:
-    failing = [n for n in baseline.tests if n in set(suite.failed())]
-    if failing:
-        return "its tests fail on the original code: " + ", ".join(failing[:3])
-    if not baseline.n_calls:
-        return "no test or workload called it"
-    return ""
 
 
 def _demote(loser: Outcome, winner: Outcome) -> None:

@@ -164,9 +164,10 @@ def test_bwrap_has_no_network(tmp_path):
     thread = threading.Thread(target=accept)
     thread.start()
     port = server.getsockname()[1]
-    code = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n    print('CONNECTED')\n"
-            f"except OSError as e:\n    print('refused', e)\n"
-            f"try:\n    socket.getaddrinfo('pypi.org', 443)\n    print('RESOLVED')\nexcept OSError as e:\n    print('no dns', e)\n")
+    code = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n"
+            f"    print('CONNECTED')\nexcept OSError as e:\n    print('refused', e)\n"
+            f"try:\n    socket.getaddrinfo('pypi.org', 443)\n    print('RESOLVED')\n"
+            f"except OSError as e:\n    print('no dns', e)\n")
     r = BwrapSandbox().run(py(code), tmp_path, timeout=30)
     thread.join()
     server.close()

@@ -28,8 +28,9 @@ def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline,
     t = baseline.target
     try:
         compile(new_text, t.file, "exec")
-    except (SyntaxError, ValueError) as exc:
-        return Verdict(False, "parse", f"syntax error on line {getattr(exc, 'lineno', '?')}: {getattr(exc, 'msg', exc)}")
+    except (SyntaxError, ValueError) as exc:   # ValueError: a null byte in the source
+        line, msg = getattr(exc, "lineno", "?"), getattr(exc, "msg", exc)
+        return Verdict(False, "parse", f"syntax error on line {line}: {msg}")
     if original is None:
         original = (pristine(workspace) / t.file).read_text()
     try:

@@ -34,6 +34,15 @@ class Baseline:
     workload: list[int] = field(default_factory=list) # of those, the captured ones: what is timed
     call_seconds: dict[str, float] = field(default_factory=dict)   # the original's time per call
 
+    def refusal(self, failed_tests: list[str]) -> str:
+        """Why this target cannot be optimized ('' when it can)."""
+        failing = [n for n in self.tests if n in set(failed_tests)]
+        if failing:
+            return "its tests fail on the original code: " + ", ".join(failing[:3])
+        if not self.n_calls:
+            return "no test or workload called it"
+        return ""
+
 
 def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], bench: str | None,
             max_calls: int = 64, suite_timeout: float = 1800.0) -> tuple[dict[str, Baseline], TestRun]:

@@ -29,10 +29,10 @@ def trace_timeout(b: Baseline) -> float:
     return 10 + 2 * b.startup_seconds + 200 * max(b.call_seconds.values(), default=0.0)
 
 
-def worker_timeout(b: Baseline, sample_seconds: float, samples: int) -> float:
-    """A timing worker: warm-up plus samples of about sample_seconds, or cold passes."""
+def worker_timeout(b: Baseline, settings) -> float:
+    """A timing worker (settings: MeasureSettings): warm-up plus samples, or cold passes."""
     one_pass = sum(b.call_seconds.get(str(i), 0.0) for i in b.workload)
-    return 15 + 2 * b.startup_seconds + 20 * ((samples + 1) * sample_seconds + one_pass)
+    return 15 + 2 * b.startup_seconds + 20 * ((settings.samples_per_worker + 1) * settings.sample_seconds + one_pass)
 
 
 def bench_timeout(b: Baseline) -> float:
