@@ -63,8 +63,10 @@ class Sandbox(Protocol):
     isolates_files: bool        # False: the backend cannot stop writes outside the workspace
 
     def run(self, cmd: Sequence[str], workspace: Path, env: Mapping[str, str] | None = None,
-            limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = ()) -> RunResult:
-        """Run cmd in workspace. Never raises for the command's own misbehaviour."""
+            limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = (),
+            stdin: str | None = None) -> RunResult:
+        """Run cmd in workspace, with `stdin` as its standard input (else none). Never raises
+        for the command's own misbehaviour."""
         ...
 
 

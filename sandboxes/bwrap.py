@@ -38,11 +38,12 @@ class BwrapSandbox:
     isolates_files = True
 
     def run(self, cmd: Sequence[str], workspace: Path, env: Mapping[str, str] | None = None,
-            limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = ()) -> RunResult:
+            limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = (),
+            stdin: str | None = None) -> RunResult:
         env = dict(env) if env is not None else scrubbed_env(workspace)
         env.update(TMPDIR="/tmp", TMP="/tmp", TEMP="/tmp")
         return run_contained(bwrap_argv(workspace, writable) + list(cmd), workspace, env, limits, timeout,
-                             signal_of=lambda rc: rc - 128 if rc > 128 else -rc if rc < 0 else 0)
+                             signal_of=lambda rc: rc - 128 if rc > 128 else -rc if rc < 0 else 0, stdin=stdin)
 
 
 def bwrap_argv(workspace: Path, writable: Sequence[Path] = ()) -> list[str]:

@@ -27,6 +27,7 @@ CAPABILITIES: dict[str, str] = {
     "dynamic code": "runs code built at run time or reaches names indirectly",
     "ctypes": "calls native code or maps memory directly",
     "timer": "reads or replaces the clocks the measurement relies on",
+    "monkeypatching": "replaces attributes of an imported module (the judge's code included)",
     "test machinery": "reaches the interpreter, the test harness or the profiler",
     "introspection": "walks interpreter internals (frames, globals, subclasses)",
     "object identity": "keys on object identity, which survives between timed calls",
@@ -201,8 +202,8 @@ class _Scanner(ast.NodeVisitor):
         if isinstance(node.value, (ast.Attribute, ast.Name)):
             self.chain_parts.add(id(node.value))
         if id(node) not in self.chain_parts:   # the outermost attribute names the whole chain
-            if not isinstance(node.ctx, ast.Load) and "time" in self.resolve(node.value):
-                self.add("timer", f"time.{node.attr} (assigned)", node)
+            if not isinstance(node.ctx, ast.Load) and self.resolve(node.value):
+                self.assigned(self.resolve(node.value), node.attr, node)
             else:
                 for dotted in names:
                     self.add_dotted(dotted, node)
@@ -222,6 +223,11 @@ class _Scanner(ast.NodeVisitor):
         elif node.id in BUILTINS:
             self.add(BUILTINS[node.id], node.id, node)
 
+    def assigned(self, modules: set[str], attr: str, node: ast.AST) -> None:
+        """An attribute of an imported module set or deleted: the timer, or any other patch."""
+        for module in modules:
+            self.add("timer" if module == "time" else "monkeypatching", f"{module}.{attr} (assigned)", node)
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name) and func.id in ATTRIBUTE_FUNCTIONS \
@@ -239,8 +245,8 @@ class _Scanner(ast.NodeVisitor):
         attr, bases = args[1].value, self.resolve(args[0])
         if isinstance(args[0], (ast.Attribute, ast.Name)):
             self.chain_parts.add(id(args[0]))   # read as the chain `x.name`, not `x` alone
-        if function in ("setattr", "delattr") and "time" in bases:
-            self.add("timer", f"time.{attr} (assigned)", node)
+        if function in ("setattr", "delattr") and bases:
+            self.assigned(bases, attr, node)
         else:
             self.attribute_name(attr, bases, node)
             for base in bases:

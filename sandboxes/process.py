@@ -27,12 +27,13 @@ class ProcessSandbox:
     isolates_files = False
 
     def run(self, cmd: Sequence[str], workspace: Path, env: Mapping[str, str] | None = None,
-            limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = ()) -> RunResult:
+            limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = (),
+            stdin: str | None = None) -> RunResult:
         env = dict(env) if env is not None else scrubbed_env(workspace)
         private_tmp = tempfile.mkdtemp(prefix="optimize-tmp-")
         env.update(TMPDIR=private_tmp, TMP=private_tmp, TEMP=private_tmp)
         try:
-            return run_contained(list(cmd), workspace, env, limits, timeout)
+            return run_contained(list(cmd), workspace, env, limits, timeout, stdin=stdin)
         finally:
             shutil.rmtree(private_tmp, ignore_errors=True)
 
@@ -54,14 +55,14 @@ class _Popen(subprocess.Popen):
 
 
 def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Limits,
-                  timeout: float, signal_of=lambda rc: -rc if rc < 0 else 0) -> RunResult:
+                  timeout: float, signal_of=lambda rc: -rc if rc < 0 else 0, stdin: str | None = None) -> RunResult:
     """Start argv in a new session under the limits, wait at most `timeout`, and
     leave nothing of it running. signal_of(returncode): the signal that ended the
     command, 0 if none (a wrapper such as bwrap reports it as 128 + N)."""
     group = PidsGroup.make(limits.max_processes) if limits.max_processes else None
     start = time.perf_counter()
     try:
-        proc = _Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
+        proc = _Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
                       start_new_session=True, preexec_fn=_preexec(limits, group))
     except (OSError, subprocess.SubprocessError) as exc:
@@ -70,7 +71,7 @@ def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Li
         return RunResult(127, "", f"cannot start {argv[0]}: {exc}", 0.0)
     timed_out = False
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(input=stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill_all(proc, group)

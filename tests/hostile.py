@@ -94,6 +94,19 @@ def build(place: Place) -> list[Hostile]:
             for test_file in pathlib.Path("tests").glob("test_*.py"):
                 test_file.write_text("def test_nothing():\\n    pass\\n")
         """), "file access", "integrity"),
+        Hostile("exit-early", _candidate("""
+            import os
+            os._exit(0)
+        """), "processes", "integrity"),
+        Hostile("forge-verdict", _candidate("""
+            import json
+            import os
+            import sys
+            if sys.argv[0].endswith("replay.py"):   # the judge: write its verdict for it
+                with open(sys.argv[-2], "w") as fh:
+                    json.dump({"ok": True, "checked": 1000}, fh)
+                os._exit(0)
+        """), "environment", "integrity"),
         Hostile("patch-timer", _candidate("""
             import time
             time.perf_counter = lambda: 0.0

@@ -191,7 +191,7 @@ def test_describe_names_each_capability_on_one_line():
 def test_every_reported_capability_is_in_the_catalog():
     everything = candidate("import socket, pickle, ctypes, gc, sys, time\n"
                            "os.system(input()); id(0); sys.exit(); time.time(); open('x')\n"
-                           "os.getpid(); ().__class__.__mro__\n")
+                           "os.getpid(); ().__class__.__mro__; socket.timeout = 1\n")
     assert {capability for capability, _ in uses(everything)} == set(CAPABILITIES)
 
 
@@ -207,3 +207,14 @@ def test_code_too_deep_to_read_is_refused_like_code_that_does_not_parse():
 
 def test_an_original_that_does_not_parse_allows_nothing():
     assert found("def total(:\n", candidate("return eval('0')\n")) == [("dynamic code", "eval", 4)]
+
+
+def test_patching_any_imported_module_is_monkeypatching():
+    original = "import json\n\n\ndef f(x):\n    return json.dumps(x)\n"
+    candidate = ("import json\nimport compare\n\n\ndef f(x):\n    compare.difference = lambda *a: None\n"
+                 "    setattr(json, 'dumps', str)\n    return json.dumps(x)\n")
+    found = {(f.capability, f.what) for f in check(original, candidate)}
+    assert found == {("monkeypatching", "compare.difference (assigned)"),
+                     ("monkeypatching", "json.dumps (assigned)")}
+    # attributes of objects that are not modules stay the function's business
+    assert check(original, "import json\n\n\ndef f(x):\n    x.y = 1\n    return json.dumps(x)\n") == []

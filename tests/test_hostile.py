@@ -127,6 +127,7 @@ def test_bwrap_alone_contains_the_whole_corpus(arena):
             assert why[h.name].startswith("tests failed") and "Error" in why[h.name], (h.name, why[h.name])
     assert "process limit" in why["fork-bomb"]
     assert "changed what judges it" in why["overwrite-tests"]
+    assert "without the results" in why["exit-early"] and "forged" in why["forge-verdict"]
     assert "timed out" in why["infinite-loop"] and "timed out" in why["sleep-forever"]
     assert "out of memory" in why["memory-bomb"]
 
@@ -138,4 +139,5 @@ def test_process_backend_alone_contains_what_it_claims(arena):
                and (h.name != "fork-bomb" or HAS_PIDS_CGROUP)]
     why = reasons(run_corpus(arena, "process", hostile, check=False), hostile)
     assert "changed what judges it" in why["overwrite-tests"]
+    assert "without the results" in why["exit-early"] and "forged" in why["forge-verdict"]
     assert "timed out" in why["infinite-loop"] and "out of memory" in why["memory-bomb"]

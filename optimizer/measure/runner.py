@@ -11,7 +11,7 @@ from sandboxes import Sandbox
 
 from ..model import Measurement
 from ..verify.capture import Baseline
-from ..verify.runs import python_env, worker_command
+from ..verify.runs import new_seal, python_env, worker_command
 from . import stats
 
 
@@ -118,9 +118,16 @@ def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samp
     indices.write_text(json.dumps(baseline.workload))
     cmd = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices,
                          out_file, loops, samples, mode)
-    result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout)
-    if result.timed_out:
-        raise MeasureError(f"timing worker timed out after {timeout:.0f}s")
+    seal = new_seal()
+    result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout, stdin=seal + "\n")
+    if result.limit:
+        raise MeasureError(f"timing worker {result.why_stopped()}")
     if not result.ok or not out_file.exists():
         raise MeasureError("timing worker failed: " + result.last_line())
-    return json.loads(out_file.read_text())
+    try:
+        data = json.loads(out_file.read_text())
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("seal") != seal:
+        raise MeasureError("the timing result was not written by the worker (forged)")
+    return data

@@ -63,6 +63,10 @@ def _run_checks(sandbox: Sandbox, workspace: Path, baseline: Baseline, suite: Te
     run = run_tests(sandbox, workspace, [t], baseline.tests, timeout)
     if run.result.limit:
         return Verdict(False, "tests", "tests " + run.result.why_stopped())
+    if not run.sealed and not run.collected_nothing:
+        return Verdict(False, "tests", f"pytest ended (exit {run.result.returncode}) without the results our "
+                                       "plugin writes at the end of the session, or with forged ones: "
+                                       + run.result.last_line())
     already_failing = set(suite.failed())
     broken = [n for n in run.failed() if n not in already_failing]
     if broken or run.crashed or (run.result.returncode == 1 and not run.failed()):

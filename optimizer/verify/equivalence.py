@@ -15,7 +15,7 @@ from sandboxes import Sandbox
 
 from ..model import Verdict
 from .capture import Baseline
-from .runs import python_env, worker_command
+from .runs import new_seal, python_env, worker_command
 from .timeouts import replay_timeout
 
 
@@ -66,12 +66,19 @@ def check(sandbox: Sandbox, workspace: Path, baseline: Baseline,
                                         "seconds": baseline.call_seconds}))
     cmd = worker_command("replay.py", "check", t.module, t.qualname, baseline.calls_file,
                          baseline.expected_file, verdict_json, options_json)
-    result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout)
+    verdict_json.unlink(missing_ok=True)
+    seal = new_seal()
+    result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout, stdin=seal + "\n")
     if result.limit:
         return Verdict(False, "equivalence", f"{result.why_stopped()} replaying calls")
     if not result.ok or not verdict_json.exists():
         return Verdict(False, "equivalence", "crashed replaying calls: " + result.last_line())
-    data = json.loads(verdict_json.read_text())
+    try:
+        data = json.loads(verdict_json.read_text())
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or data.get("seal") != seal:
+        return Verdict(False, "integrity", "its verdict was not written by the replay worker (forged)")
     if not data.get("ok"):
         return Verdict(False, "equivalence", str(data.get("reason", "behaves differently")),
                        failing_call=data.get("call"))

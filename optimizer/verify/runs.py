@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -57,6 +58,15 @@ def _uses_hypothesis(repo: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+def new_seal() -> str:
+    """A one-time token for a judging process (pytest's results plugin, the replay and
+    timing workers). It goes in on stdin, is read before the candidate's module is
+    imported, is kept where only frame or closure introspection could reach it (both
+    refused by the capability check), and comes back in the result. A result without
+    it was not written by the judge: the candidate forged it."""
+    return secrets.token_hex(16)
 
 
 def worker_command(script: str, *args: object) -> list[str]:

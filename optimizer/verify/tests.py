@@ -8,7 +8,7 @@ from pathlib import Path
 from sandboxes import RunResult, Sandbox
 
 from ..model import Target
-from .runs import pytest_command, python_env
+from .runs import new_seal, pytest_command, python_env
 
 # More node ids than this go to pytest as their files instead (command-line length).
 _MAX_NODE_IDS = 200
@@ -19,6 +19,7 @@ class TestRun:
     result: RunResult
     outcomes: dict[str, str] = field(default_factory=dict)   # node id -> passed/failed/error/skipped
     seconds: dict[str, float] = field(default_factory=dict)  # node id -> setup + call + teardown
+    sealed: bool = False      # the results file came from our plugin in this run (runs.new_seal)
 
     def startup_seconds(self) -> float:
         """What the run spent outside tests: interpreter, imports, collection."""
@@ -53,12 +54,14 @@ def run_tests(sandbox: Sandbox, workspace: Path, targets: list[Target], node_ids
         node_ids = sorted({n.split("::", 1)[0] for n in node_ids})
     env = python_env(workspace, targets, capture_config=capture_config, results_file=results)
     env["COLUMNS"] = "250"   # pytest cuts its summary lines (the reasons we quote) to the terminal's width
+    results.unlink(missing_ok=True)
+    seal = new_seal()
     result = sandbox.run(pytest_command(node_ids, workspace), workspace, env=env, timeout=timeout,
-                         writable=writable)
+                         writable=writable, stdin=seal + "\n")
     try:   # written from inside the sandbox: parsed, never trusted to have the right shape
         data = json.loads(results.read_text()) if results.exists() else {}
     except ValueError:
         data = {}
-    if not isinstance(data, dict) or not isinstance(data.get("outcomes", {}), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("outcomes", {}), dict) or data.get("seal") != seal:
         data = {}
-    return TestRun(result, data.get("outcomes", {}), data.get("seconds", {}))
+    return TestRun(result, data.get("outcomes", {}), data.get("seconds", {}), sealed=bool(data))

@@ -3,6 +3,7 @@ duration to the JSON file named by OPTIMIZE_RESULTS, so the optimizer knows whic
 tests passed, and how long the original's took, without parsing pytest's output."""
 import json
 import os
+import sys
 
 _outcomes = {}
 _seconds = {}
@@ -20,8 +21,15 @@ def pytest_runtest_logreport(report):
         _outcomes[report.nodeid] = outcome
 
 
-def pytest_sessionfinish(session, exitstatus):
-    path = os.environ.get("OPTIMIZE_RESULTS")
-    if path:
-        with open(path, "w") as fh:
-            json.dump({"outcomes": _outcomes, "seconds": _seconds}, fh)
+def _finisher(seal, dump=json.dump):
+    """The seal (read from stdin as pytest loads this plugin, before any test module or
+    the code under test is imported) lives only in this closure."""
+    def pytest_sessionfinish(session, exitstatus):
+        path = os.environ.get("OPTIMIZE_RESULTS")
+        if path:
+            with open(path, "w") as fh:
+                dump({"outcomes": _outcomes, "seconds": _seconds, "seal": seal}, fh)
+    return pytest_sessionfinish
+
+
+pytest_sessionfinish = _finisher(sys.stdin.readline().strip() if os.environ.get("OPTIMIZE_RESULTS") else "")

@@ -20,6 +20,7 @@ from compare import Consumed, Outcome, difference, is_mutable, run_outcome
 from harness import load_calls, load_function, short
 from inputs import generate
 
+_dump = json.dump   # bound before any candidate is imported
 GENERATED_BUDGET_S = 20.0    # total time the original may spend on generated calls
 
 
@@ -137,6 +138,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
 
 
 def check(module, qualname, all_calls_path, expected_path, verdict_path, options_path):
+    seal = sys.stdin.readline().strip()   # before the candidate's module is imported (runs.new_seal)
     with open(options_path) as fh:
         options = json.load(fh)
     fn = load_function(module, qualname)
@@ -169,8 +171,9 @@ def check(module, qualname, all_calls_path, expected_path, verdict_path, options
             what, exp, act = found
             verdict = {"ok": False, "call": i, "reason": "%s on %s: expected %s, got %s" % (what, label, exp, act)}
             break
+    verdict["seal"] = seal
     with open(verdict_path, "w") as fh:
-        json.dump(verdict, fh)
+        _dump(verdict, fh)
 
 
 def show_args(blob, method=False):

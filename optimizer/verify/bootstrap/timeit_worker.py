@@ -16,6 +16,7 @@ import sys
 # time.perf_counter or gc.collect (the capability check refuses that already)
 # changes nothing here.
 from gc import collect
+from json import dump
 from time import perf_counter
 
 from harness import load_calls, load_function
@@ -36,6 +37,7 @@ def passes(fn, blobs, loops):
 
 
 def main(module, qualname, calls_path, indices_path, out_path, loops, samples, mode="warm"):
+    seal = sys.stdin.readline().strip()   # before the candidate's module is imported (runs.new_seal)
     fn = load_function(module, qualname)
     calls = load_calls(calls_path)
     with open(indices_path) as fh:
@@ -79,8 +81,9 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
     else:
         passes(fn, blobs, loops)   # warm-up
         result = {"samples": [passes(fn, blobs, loops) for _ in range(int(samples))]}
+    result["seal"] = seal
     with open(out_path, "w") as fh:
-        json.dump(result, fh)
+        dump(result, fh)
 
 
 if __name__ == "__main__":
