@@ -1,4 +1,5 @@
 """The command-line contract: exit codes and one-line errors, run as a real subprocess."""
+import os
 import subprocess
 import sys
 
@@ -85,3 +86,14 @@ def test_missing_provider_key_fails_fast(repo):
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     r = optimize(repo, "--target", "unique_ordered", "--model", "openai/gpt-4.1", env=env)
     _one_line_error(r, "model openai/gpt-4.1 needs OPENAI_API_KEY")
+
+
+def test_sandbox_bwrap_where_bubblewrap_is_missing(repo):
+    """--sandbox bwrap fails up front, in one line, when bubblewrap cannot run (here: not on PATH)."""
+    env = {"PATH": os.path.dirname(sys.executable), "HOME": str(repo.parent)}
+    _one_line_error(optimize(repo, "--target", "unique_ordered", "--sandbox", "bwrap", env=env),
+                    "--sandbox bwrap: bubblewrap is not installed")
+
+
+def test_unknown_sandbox(repo):
+    _one_line_error(optimize(repo, "--sandbox", "docker"), "invalid choice: 'docker'")

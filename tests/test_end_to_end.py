@@ -99,9 +99,13 @@ def test_apply_edits_the_working_tree(tmp_path):
 def test_plain_folder_gets_a_patch_but_no_branch(tmp_path):
     repo = make_repo(tmp_path / "r", SLOW_REPO, git=False)
     before = tree_state(repo)
-    r = optimize(repo, "--target", "unique_ordered", "--json", tmp_path / "r.json", "--rounds", "3")
+    r = optimize(repo, "--target", "unique_ordered", "--json", tmp_path / "r.json", "--rounds", "3",
+                 "--sandbox", "process")
     assert r.returncode == 0, r.stderr + r.stdout
-    kept = json.loads((tmp_path / "r.json").read_text())["kept"][0]
+    assert "does not isolate the file system or the network" in r.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["sandbox"] == "process" and any("does not isolate" in n for n in report["notes"])
+    kept = report["kept"][0]
     assert kept["branch"] is None and Path(kept["patch_file"]).exists()
     assert tree_state(repo) == before
 
