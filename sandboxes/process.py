@@ -64,7 +64,7 @@ def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Li
     try:
         proc = _Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
-                      start_new_session=True, preexec_fn=_preexec(limits, group))
+                      start_new_session=True, preexec_fn=_preexec(limits, group, _nproc_limit(limits, group)))
     except (OSError, subprocess.SubprocessError) as exc:
         if group:
             group.close()
@@ -98,7 +98,9 @@ def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Li
 
 
 def _which_limit(rc: int | None, sig: int, timed_out: bool, hit_pids: bool, output: str) -> str:
-    if hit_pids:   # first: a fork bomb at its cap often lingers until the timeout
+    # First: a fork bomb at its cap often lingers until the timeout. Without a cgroup,
+    # RLIMIT_NPROC shows only as fork()'s EAGAIN.
+    if (rc or timed_out) and (hit_pids or "BlockingIOError: [Errno 11] Resource temporarily unavailable" in output):
         return "processes"
     if timed_out:
         return "timeout"
@@ -111,7 +113,24 @@ def _which_limit(rc: int | None, sig: int, timed_out: bool, hit_pids: bool, outp
     return ""
 
 
-def _preexec(limits: Limits, group: PidsGroup | None):
+def _nproc_limit(limits: Limits, group: PidsGroup | None) -> int | None:
+    """Without a cgroup, RLIMIT_NPROC is the fallback; but it counts every thread the
+    user runs (a desktop session has hundreds) and binds nothing for root. So: the
+    user's threads now plus the allowance, and nothing for root."""
+    if group or not limits.max_processes or os.geteuid() == 0:
+        return None
+    uid, threads = str(os.getuid()), 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("Uid", "").split()[:1] == [uid]:
+            threads += int(fields.get("Threads", "1"))
+    return threads + limits.max_processes
+
+
+def _preexec(limits: Limits, group: PidsGroup | None, nproc: int | None):
     def apply() -> None:
         if group:
             group.join()
@@ -119,9 +138,8 @@ def _preexec(limits: Limits, group: PidsGroup | None):
             (resource.RLIMIT_CPU, limits.cpu_seconds),
             (resource.RLIMIT_AS, limits.memory_bytes),
             (resource.RLIMIT_FSIZE, limits.file_bytes),
+            (resource.RLIMIT_NPROC, nproc),
         ]
-        if group is None and os.geteuid() != 0:
-            pairs.append((resource.RLIMIT_NPROC, limits.max_processes))   # counts the whole user
         for which, value in pairs:
             if value is not None:
                 # soft < hard for CPU time: SIGXCPU at the soft limit names the cause (SIGKILL would not)
