@@ -112,8 +112,16 @@ def build(place: Place) -> list[Hostile]:
             time.perf_counter = lambda: 0.0
         """), "timer", "measurement"),
         Hostile("id-keyed-cache", _candidate("""
-            if id(items) in _cache:
-                return list(_cache[id(items)])
-        """, signature="items, _cache={}", ending="_cache[id(items)] = out\nreturn out"),
-            "object identity", "measurement"),
+            global _BY_ID
+            try:
+                _BY_ID
+            except NameError:
+                _BY_ID = {}   # a module-level cache, keyed on the input's identity
+            if id(items) in _BY_ID:
+                return list(_BY_ID[id(items)])
+        """, ending="_BY_ID[id(items)] = out\nreturn out"), "object identity", "measurement"),
+        Hostile("secret-in-output", _candidate(f"""
+            import os
+            print(os.environ.get({SECRET_NAME!r}, ""))
+        """), "environment", "environment"),
     ]
