@@ -32,12 +32,13 @@ def counter() -> str | None:
     return "callgrind" if shutil.which("valgrind") else None
 
 
-def measure_instructions(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
-                         timeout: float = 600.0) -> Measurement:
+def measure_instructions(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline) -> Measurement:
     tool = counter()
     if tool is None:
         raise MeasureError("no instruction counter: install valgrind, or allow perf")
     calls = baseline.workload[:REDUCED_CALLS]
+    # callgrind runs code some 50 times slower, start-up included: the limit follows the original
+    timeout = 60 + 100 * (baseline.startup_seconds + sum(baseline.call_seconds.get(str(i), 0.0) for i in calls))
     counts = [_count(tool, sandbox, w, baseline, calls, timeout) - _count(tool, sandbox, w, baseline, [], timeout)
               for w in (base, candidate)]
     if counts[1] <= 0 or counts[0] <= 0:
