@@ -12,11 +12,13 @@ import sys
 import time
 import tomllib
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 from sandboxes import BACKENDS, SandboxUnavailable, get_sandbox
 
 from .errors import UsageError
+from .propose.store import Transcript
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")   # before anything can import litellm
 
@@ -35,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="a litellm model string, e.g. openai/gpt-4.1 (default: none, offline)")
     p.add_argument("--api-base", help="base URL of an OpenAI-compatible server")
     p.add_argument("--candidates", type=int, default=4, help="candidates per target per proposer (4)")
+    p.add_argument("--model-rounds", type=int, default=None,
+                   help="rounds of model requests per target: optimize, then repair and refine (3)")
+    p.add_argument("--max-calls", type=int, default=None, help="most model calls in the whole run (no limit)")
+    p.add_argument("--max-cost", type=float, default=None, help="most US dollars of model calls (no limit)")
+    p.add_argument("--model-timeout", type=float, default=None, help="seconds per model call (120)")
+    p.add_argument("--no-cache", action="store_true", help="ask the model afresh instead of reusing cached answers")
+    p.add_argument("--record", type=Path, help="save every model answer of the run to this transcript file")
+    p.add_argument("--replay", type=Path, help="answer from a recorded transcript instead of a model (offline)")
     p.add_argument("--min-speedup", type=float, default=1.05,
                    help="keep only when the 95%% interval's low end clears this (1.05)")
     p.add_argument("--json", type=Path, help="write the JSON report here; patches go beside it")
@@ -43,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--apply", action="store_true", help="apply kept edits to the working tree")
     p.add_argument("--sandbox", choices=BACKENDS, default=None,
                    help="where candidates run: bwrap (isolated), process (limits only), auto (bwrap where it works)")
-    p.add_argument("--max-calls", type=int, default=64, help="captured calls kept per target (64)")
+    p.add_argument("--max-captured", type=int, default=64, help="captured calls kept per target (64)")
     p.add_argument("--rounds", type=int, default=6, help="alternating worker rounds per measurement (6)")
     p.add_argument("--rtol", type=float, default=0.0,
                    help="relative tolerance when comparing floats (default 0: exact)")
@@ -62,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     out_dir, json_path = None, None
     try:
         args = build_parser().parse_args(argv)
-        config, model, api_base = _config(args)
+        config, models = _config(args)
         out_dir, json_path = config.out_dir, args.json
-        return _run(config, model, api_base, json_path)
+        return _run(config, models, json_path)
     except UsageError as exc:
         print(f"optimize: error: {exc}", file=sys.stderr)
         return 2
@@ -91,9 +101,17 @@ def _config(args):
     if not repo.is_dir():
         raise UsageError(f"{args.repo} is not a directory")
     repo = repo.resolve()
+    settings = _pyproject_settings(repo)
+    pick = _Settings(settings, os.environ)
+    model_rounds = pick.get("model_rounds", args.model_rounds, int, 3)
+    max_calls = pick.get("max_calls", args.max_calls, int, None)
+    max_cost = pick.get("max_cost", args.max_cost, float, None)
+    model_timeout = pick.get("model_timeout", args.model_timeout, float, 120.0)
     for name, value, low in (("--candidates", args.candidates, 1), ("--max-targets", args.max_targets, 1),
-                             ("--max-calls", args.max_calls, 1), ("--rounds", args.rounds, 2)):
-        if value < low:
+                             ("--max-captured", args.max_captured, 1), ("--rounds", args.rounds, 2),
+                             ("--model-rounds", model_rounds, 1), ("--max-calls", max_calls, 0),
+                             ("--max-cost", max_cost, 0), ("--model-timeout", model_timeout, 1)):
+        if value is not None and value < low:
             raise UsageError(f"{name} must be at least {low}, got {value}")
     if not 0 <= args.rtol < 1:
         raise UsageError(f"--rtol must be in [0, 1), got {args.rtol}")
@@ -107,26 +125,75 @@ def _config(args):
         if counter() is None:
             raise UsageError("--metric instructions needs valgrind (apt-get install valgrind) or perf "
                              "with access to hardware counters")
-    settings = _pyproject_settings(repo)
-    sandbox = args.sandbox or settings.get("sandbox") or os.environ.get("OPTIMIZE_SANDBOX") or "auto"
+    sandbox = pick.get("sandbox", args.sandbox, str, "auto")
     try:
         get_sandbox(sandbox)   # fails here, before any work, if the backend cannot run
     except SandboxUnavailable as exc:
         raise UsageError(str(exc)) from None
-    model, api_base = resolve_model(args.model, settings, os.environ)
-    api_base = args.api_base or api_base   # flags before [tool.optimize]
-    if model:
-        check_credentials(model, api_base, os.environ)
+    transcript = None
+    if args.replay:
+        if args.model or args.record:
+            raise UsageError("--replay answers from a transcript: it does not go with --model or --record")
+        try:
+            transcript = Transcript.load(args.replay.expanduser())
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        model, api_base = transcript.model or "replay", None
+    else:
+        model, api_base = resolve_model(args.model, settings, os.environ)
+        api_base = args.api_base or api_base   # flags before [tool.optimize]
+        if model:
+            check_credentials(model, api_base, os.environ)
+        elif args.record:
+            raise UsageError("--record saves a model's answers: name a model (--model) to record")
+        if args.record and not args.record.expanduser().resolve().parent.is_dir():
+            raise UsageError(f"cannot write {args.record}: {args.record.parent} is not a directory")
     out_dir = args.out or (args.json.parent.resolve() if args.json else
                            Path.home() / ".cache" / "optimize" / "runs" / f"{repo.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     config = RunConfig(repo=repo, out_dir=out_dir.expanduser().resolve(), target=args.target,
                        bench=args.bench or settings.get("bench"), max_targets=args.max_targets,
                        candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
-                       sandbox=sandbox, max_calls=args.max_calls,
+                       sandbox=sandbox, max_captured=args.max_captured, model_rounds=model_rounds,
                        strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
                        objective=args.objective, metric=args.metric,
                        measure=MeasureSettings(rounds=args.rounds, max_rounds=max(30, args.rounds)))
-    return config, model, api_base
+    models = ModelSettings(model, api_base, transcript, args.record, not args.no_cache, max_calls, max_cost,
+                           model_timeout)
+    return config, models
+
+
+@dataclass
+class ModelSettings:
+    """What the model side of a run needs (the loop itself knows nothing of providers)."""
+
+    model: str | None
+    api_base: str | None
+    replay: "Transcript | None"
+    record: Path | None
+    use_cache: bool
+    max_calls: int | None
+    max_cost: float | None
+    timeout: float
+
+
+class _Settings:
+    """A setting from its flag, else `[tool.optimize]` in the repo's pyproject.toml,
+    else the environment (OPTIMIZE_<NAME>), else the default."""
+
+    def __init__(self, pyproject: dict, environ):
+        self.pyproject, self.environ = pyproject, environ
+
+    def get(self, name: str, flag, cast, default):
+        if flag is not None:
+            return flag
+        for where, value in ((f"[tool.optimize] {name}", self.pyproject.get(name)),
+                             (f"OPTIMIZE_{name.upper()}", self.environ.get(f"OPTIMIZE_{name.upper()}"))):
+            if value is not None:
+                try:
+                    return cast(value)
+                except (TypeError, ValueError):
+                    raise UsageError(f"{where} must be a {cast.__name__}, got {value!r}") from None
+        return default
 
 
 def _pyproject_settings(repo: Path) -> dict:
@@ -140,18 +207,29 @@ def _pyproject_settings(repo: Path) -> dict:
     return data.get("tool", {}).get("optimize", {})
 
 
-def _run(config, model, api_base, json_path) -> int:
+def _run(config, models: ModelSettings, json_path) -> int:
     from .loop import run
-    from .model import Report
+    from .model import LLMUsage, Report
+    from .propose.budget import Budget
     from .propose.patterns import PatternProposer
     from .report import View, write_json
 
     view = View()
     proposers = [PatternProposer()]
-    if model:
-        from .propose.llm import LLMProposer
+    budget = Budget(max_cost=models.max_cost, max_calls=models.max_calls)
+    model = models.model
+    if models.replay:
+        from .propose.llm import ReplayProposer
 
-        proposers.insert(0, LLMProposer(model, api_base=api_base))
+        proposers.insert(0, ReplayProposer(models.replay))
+        view.stage(f"replaying {models.replay.path} (answers of {model}), plus the offline pattern catalog")
+    elif model:
+        from .propose.llm import LLMProposer
+        from .propose.store import ResponseCache, Transcript
+
+        record = Transcript(models.record.expanduser().resolve(), model=model) if models.record else None
+        proposers.insert(0, LLMProposer(model, api_base=models.api_base, timeout=models.timeout, budget=budget,
+                                        cache=ResponseCache(read=models.use_cache), record=record))
         view.stage(f"model: {model}, plus the offline pattern catalog")
     else:
         view.note("no model configured: running the offline pattern catalog only "
@@ -159,11 +237,12 @@ def _run(config, model, api_base, json_path) -> int:
     _check_apply(config)
     report = Report(repo=str(config.repo), model=model)
     try:
-        run(config, proposers, report, view)
+        run(config, proposers, report, view, budget)
     finally:
+        report.llm = LLMUsage()
         for p in proposers:
             if hasattr(p, "usage"):
-                report.llm = p.usage
+                report.llm.add(p.usage)
         if report.status == "running":
             report.status = "failed"
         write_json(report, config.out_dir / "report.json")

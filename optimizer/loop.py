@@ -12,19 +12,20 @@ from pathlib import Path
 
 from sandboxes import Sandbox, get_sandbox
 
+from .evaluate import Standings, evaluate
 from .keep import keep
-from .measure.caching import memoizes
-from .measure.decide import decide
-from .measure.instructions import measure_instructions
-from .measure.runner import MeasureError, MeasureSettings, calibrate, measure, measure_bench, peak_memory
-from .model import Candidate, Outcome, Report, Target
-from .propose import ProposalContext, Proposer
-from .target import index_repo, replace_definition, resolve, targets_in_file
-from .verify import Baseline, Strictness, TestRun, capture, verify
+from .measure.runner import MeasureError, MeasureSettings, calibrate
+from .model import Outcome, Report, Target
+from .propose import Proposer
+from .propose.budget import Budget
+from .propose.context import build_context, request_context
+from .propose.examples import KeptExamples
+from .rounds import next_requests, stop_reason
+from .target import index_repo, resolve
+from .verify import Baseline, Strictness, TestRun, capture
 from .verify.equivalence import record_expected
-from .verify.timeouts import bench_timeout, worker_timeout
-from .verify.trace import block_profile, explain
 from .verify.runs import pytest_command, python_env
+from .verify.timeouts import worker_timeout
 from .workspace import Workspace
 
 
@@ -39,7 +40,8 @@ class RunConfig:
     min_speedup: float = 1.05
     apply: bool = False
     sandbox: str = "auto"           # "bwrap" where it works, else "process" with a warning
-    max_calls: int = 64
+    max_captured: int = 64          # captured calls kept per target
+    model_rounds: int = 3           # rounds of model requests per target (rounds.py)
     strictness: Strictness = field(default_factory=Strictness)
     objective: str = "time"         # "time": faster; "memory": less peak memory, not slower
     metric: str = "time"            # "time" (seconds) or "instructions" (a count, load-independent)
@@ -48,7 +50,8 @@ class RunConfig:
     check_capabilities: bool = True  # off only in tests that show what the sandbox alone contains
 
 
-def run(config: RunConfig, proposers: list[Proposer], report: Report, view) -> Report:
+def run(config: RunConfig, proposers: list[Proposer], report: Report, view, budget: Budget | None = None) -> Report:
+    budget = budget or Budget()
     sandbox, warning = get_sandbox(config.sandbox)
     report.sandbox = sandbox.name
     for note in [warning] if warning else []:
@@ -59,9 +62,10 @@ def run(config: RunConfig, proposers: list[Proposer], report: Report, view) -> R
         targets = locate(config, ws, sandbox, report, view)
         view.stage("running the tests" + (" and the benchmark" if config.bench else "")
                    + " to capture calls of " + ", ".join(t.qualname for t in targets))
-        baselines, suite = capture(sandbox, ws.base, ws.scratch("run"), targets, config.bench, config.max_calls)
+        baselines, suite = capture(sandbox, ws.base, ws.scratch("run"), targets, config.bench, config.max_captured)
         for target in targets:
-            optimize_target(config, ws, sandbox, target, baselines[target.name], suite, proposers, report, view)
+            optimize_target(config, ws, sandbox, target, baselines[target.name], suite, proposers, report, view,
+                            budget)
         report.status = "completed"
     except KeyboardInterrupt:
         report.status = "interrupted"
@@ -92,7 +96,7 @@ def locate(config: RunConfig, ws: Workspace, sandbox: Sandbox, report: Report, v
 
 
 def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: Target, baseline: Baseline,
-                    suite: TestRun, proposers: list[Proposer], report: Report, view) -> None:
+                    suite: TestRun, proposers: list[Proposer], report: Report, view, budget: Budget) -> None:
     refusal = baseline.refusal(suite.failed())
     if not refusal:
         view.stage(f"replaying captured and generated calls of {target.qualname} on the original")
@@ -120,75 +124,48 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
         report.calibration[target.name] = noise
         report.notes.extend([note] if note else [])
     share = next((h.share for h in report.hotspots if h.target == target), None)
-    index = {t.qualname: t for t in targets_in_file(ws.base, target.file)}
-    context = ProposalContext(original, {q: index[q].source for q in target.callees if q in index}, share,
-                              block_profile=block_profile(sandbox, ws.base, baseline))
-    view.stage(f"proposing candidates for {target.qualname}")
-    candidates = [c for p in proposers for c in p.propose(target, context, config.candidates)]
-    view.candidates(target.qualname, len(candidates))
+    iterating = any(getattr(p, "rounds", True) for p in proposers)   # a model: later rounds make sense
+    view.stage(f"gathering what the model is shown about {target.qualname}" if iterating else
+               f"proposing candidates for {target.qualname}")
+    context = build_context(sandbox, ws, target, baseline, original, share, budget, for_model=iterating)
 
-    best: tuple[Outcome, str] | None = None
-    seen = {Candidate(target, "original", textwrap.dedent(target.source)).key: "the original"}
+    standings, history, round_no, requests = Standings(target), [], 1, [None]
     try:
-        for candidate in candidates:
-            view.stage(f"verifying and measuring {candidate.origin} for {target.qualname}")
-            if not candidate.error and candidate.key in seen:   # same normalised AST: measured once
-                outcome, new_text = Outcome(candidate, "rejected", f"same code as {seen[candidate.key]}"), ""
-            else:
-                seen.setdefault(candidate.key, candidate.origin)
-                outcome, new_text = evaluate(config, ws, sandbox, candidate, original, baseline, suite, settings)
-            report.outcomes.append(outcome)
-            view.candidate_done(outcome)
-            if outcome.status == "kept":
-                if best is None or outcome.measurement.speedup > best[0].measurement.speedup:
-                    if best is not None:
-                        _demote(best[0], outcome)
-                    best = (outcome, new_text)
-                else:
-                    _demote(outcome, best[0])
+        while True:
+            candidates = []
+            for request in requests:   # None: the round-1 request
+                ctx = context if request is None else request_context(
+                    context, request, sandbox, ws, target, baseline, budget,
+                    standings.best[1] if request.mode == "refine" else "")
+                k = config.candidates if request is None else request.k
+                candidates += [c for p in proposers for c in p.propose(target, ctx, k)]
+            view.candidates(target.qualname, len(candidates))
+            this_round = []
+            for candidate in candidates:
+                view.stage(f"verifying and measuring {candidate.origin} ({candidate.step}) for {target.qualname}")
+                earlier = standings.duplicate_of(candidate)
+                outcome, new_text = (Outcome(candidate, "rejected", f"same code as {earlier}"), "") if earlier \
+                    else evaluate(config, ws, sandbox, candidate, original, baseline, suite, settings)
+                report.outcomes.append(outcome)
+                this_round.append(outcome)
+                view.candidate_done(outcome)
+                standings.record(outcome, new_text)
+            history.append(standings.best_speedup)
+            round_no += 1
+            stop = stop_reason(round_no, config.model_rounds, budget.exhausted, history, share) if iterating \
+                else "no model"
+            requests = [] if stop else next_requests(round_no, this_round, standings.best and standings.best[0],
+                                                     config.candidates)
+            if not requests:
+                if iterating:
+                    report.notes.append(f"{target.name}: {round_no - 1} model round(s); stopped: "
+                                        f"{stop or 'nothing left to repair or refine'}")
+                break
     finally:   # also on Ctrl-C: what was verified and measured is kept
-        if best is not None:
-            outcome, new_text = best
+        if standings.best is not None:
+            outcome, new_text = standings.best
             report.kept.append(keep(config.repo, config.out_dir, target, outcome.candidate, outcome.measurement,
                                     original, new_text, config.apply, report.notes))
-
-
-def evaluate(config: RunConfig, ws: Workspace, sandbox: Sandbox, candidate: Candidate, original: str,
-             baseline: Baseline, suite: TestRun, settings: MeasureSettings) -> tuple[Outcome, str]:
-    """Verify, then measure. Status "kept" here means: verified and significantly better."""
-    if candidate.error:
-        return Outcome(candidate, "rejected", candidate.error), ""
-    try:
-        new_text = replace_definition(original, candidate.target, candidate.source, candidate.imports)
-    except SyntaxError as exc:
-        return Outcome(candidate, "rejected", f"syntax error on line {exc.lineno}: {exc.msg}"), ""
-    workspace = ws.candidate_copy(candidate.target, new_text)
-    try:
-        verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness, original,
-                         config.check_capabilities)
-        if not verdict.ok:
-            trace = explain(sandbox, ws.base, workspace, baseline, verdict.failing_call)
-            return Outcome(candidate, "rejected", verdict.reason, trace=trace), new_text
-        try:
-            if config.metric == "instructions":
-                m = measure_instructions(sandbox, ws.base, workspace, baseline)
-            else:
-                m = measure(sandbox, ws.base, workspace, baseline, settings, cold=bool(memoizes(candidate.source)))
-            m.peak_bytes = peak_memory(sandbox, ws.base, workspace, baseline, settings)
-            keep_it, why = decide(m, config.objective, config.min_speedup)
-            if keep_it and config.bench:   # confirm on the real workload what passed on the calls
-                m.bench = measure_bench(sandbox, ws.base, workspace, config.bench,
-                                        lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds,
-                                        timeout=bench_timeout(baseline))
-                keep_it, why = decide(m, config.objective, config.min_speedup)
-        except MeasureError as exc:
-            return Outcome(candidate, "rejected", f"measurement failed: {exc}"), new_text
-        return Outcome(candidate, "kept" if keep_it else "rejected",
-                       f"{why}; verified: {verdict.reason}" if keep_it else why, m), new_text
-    finally:
-        ws.discard(workspace)
-
-
-def _demote(loser: Outcome, winner: Outcome) -> None:
-    loser.status = "rejected"
-    loser.reason = f"{loser.reason}, but {winner.candidate.origin} was faster"
+            # A verified slow->fast pair of this very machine: later prompts retrieve it as an example.
+            KeptExamples().add(target.name, textwrap.dedent(target.source), outcome.candidate.source,
+                               outcome.measurement.speedup)

@@ -60,6 +60,7 @@ class Candidate:
     imports: tuple[str, ...] = ()   # import statements the new code needs at module level
     note: str = ""            # what the proposer says it did
     error: str = ""           # a proposer-side failure (unparsable answer); rejected without running
+    step: str = "r1/optimize" # the round and kind of request that produced it (rounds.py)
 
     @property
     def key(self) -> str:
@@ -112,12 +113,14 @@ class Outcome:
     reason: str
     measurement: Measurement | None = None
     trace: str = ""           # for a behaviour difference: original vs candidate, block by block
+    stage: str = ""           # the check that rejected it ("parse", "capability", "tests", "equivalence", ...)
 
     def to_json(self) -> dict:
         m = self.measurement
         return {
             "target": self.candidate.target.name,
             "origin": self.candidate.origin,
+            "step": self.candidate.step,
             "status": self.status,
             "reason": self.reason,
             "speedup": round(m.speedup, 4) if m else None,
@@ -154,12 +157,17 @@ class Kept:
 
 @dataclass
 class LLMUsage:
+    """What was really sent to the provider; `cached` counts answers served from the
+    response cache or a transcript instead (no tokens, no cost)."""
+
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    cached: int = 0
 
     def add(self, other: "LLMUsage") -> None:
+        self.cached += other.cached
         self.calls += other.calls
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens

@@ -25,6 +25,17 @@ def _env() -> jinja2.Environment:
     )
 
 
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """A hash of every template: a cached answer to an older wording is not reused."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(_DIR.glob("*.jinja")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def render(name: str, /, **variables) -> str:
     """Render prompts/<name>.jinja. `name` is positional-only so a template may use a `name` variable too."""
     return _env().get_template(f"{name}.jinja").render(**variables)

@@ -6,6 +6,13 @@ import pytest
 from fake_openai import FakeOpenAI
 
 
+@pytest.fixture(autouse=True)
+def private_optimize_home(tmp_path_factory, monkeypatch):
+    """The response cache and the kept-examples store live in $OPTIMIZE_HOME: never the
+    developer's ~/.cache during tests (subprocesses inherit it too)."""
+    monkeypatch.setenv("OPTIMIZE_HOME", str(tmp_path_factory.mktemp("optimize-home")))
+
+
 @pytest.fixture
 def fake_openai():
     """Factory: fake_openai(answers) -> a started FakeOpenAI, stopped at teardown."""

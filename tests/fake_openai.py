@@ -35,8 +35,11 @@ _MESSAGES = {
 
 class FakeOpenAI:
     def __init__(self, answers: list[str | dict] | None = None, prompt_tokens: int = 100,
-                 completion_tokens: int = 50):
+                 completion_tokens: int = 50, by_prompt: dict[str, list[str | dict]] | None = None):
+        """by_prompt: the first key found in the request's last message picks that queue
+        instead (parallel requests of different kinds then get their own answers in order)."""
         self._queue: deque[str | dict] = deque(answers or ["```python\npass\n```"])
+        self._by_prompt = {k: deque(v) for k, v in (by_prompt or {}).items()}
         self._last: str | dict = self._queue[-1]
         self._lock = threading.Lock()
         self.prompt_tokens = prompt_tokens
@@ -87,7 +90,14 @@ class FakeOpenAI:
     def _reply(self, body: dict) -> tuple[int, dict]:
         with self._lock:
             self.requests.append(body)
-        entry = self._next()
+        prompt = str((body.get("messages") or [{}])[-1].get("content", ""))
+        key = next((k for k in self._by_prompt if k in prompt), None)
+        if key is not None:
+            with self._lock:
+                queue = self._by_prompt[key]
+                entry = queue.popleft() if len(queue) > 1 else queue[0]
+        else:
+            entry = self._next()
         if isinstance(entry, str):
             entry = {"content": entry}
         status = entry.get("status", 200)

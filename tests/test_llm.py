@@ -9,7 +9,9 @@ import pytest
 from optimizer.errors import UsageError
 from optimizer.model import Target
 from optimizer.propose.base import ProposalContext
-from optimizer.propose.llm import LLMProposer, check_credentials, resolve_model
+from optimizer.propose.budget import Budget
+from optimizer.propose.llm import LLMProposer, ReplayProposer, check_credentials, resolve_model
+from optimizer.propose.store import ResponseCache, Transcript
 
 SOURCE = "def total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n"
 GOOD = "Use the builtin.\n```python\nimport operator\n\ndef total(xs):\n    return sum(xs)\n```\n"
@@ -61,16 +63,83 @@ def test_k_candidates_and_usage(fake_openai):
 
 def test_requests_carry_the_prompts(fake_openai):
     server = fake_openai([GOOD])
-    proposer(server, temperature=0.3).propose(target(), context(feedback="the last one was wrong"), k=1)
+    examples = [{"title": "sum builtin", "slow": "def a(x):\n    pass\n", "fast": "def a(x):\n    return 1\n",
+                 "source": "bundled"}]
+    ctx = context(annotated_source=" 80.0% |     s += x", libraries=["numpy 2.1.0"], budget="3 of 4 model calls left",
+                  patterns=[{"id": "join-string-concat", "description": "Join, do not concatenate."}],
+                  examples=examples)
+    proposer(server, temperature=0.3).propose(target(), ctx, k=1)
 
     body = server.requests[0]
     assert body["model"] == "fake-model" and body["temperature"] == 0.3
     system, user = body["messages"]
     assert system["role"] == "system" and "performance" in system["content"]
     assert user["role"] == "user"
-    for needle in ("pkg.mod.total", SOURCE.strip(), "import math", "def helper(x):", "42.0%",
-                   "the last one was wrong", "Python 3."):
+    for needle in ("pkg.mod.total", " 80.0% |     s += x", "import math", "def helper(x):", "42.0%",
+                   "Python 3.", "numpy 2.1.0", "3 of 4 model calls left", "join-string-concat", "sum builtin",
+                   "return 1"):
         assert needle in user["content"], needle
+
+
+def test_repair_and_refine_prompts(fake_openai):
+    server = fake_openai([GOOD])
+    p = proposer(server)
+    p.propose(target(), context(mode="repair", step="r2/repair-1", previous="def total(xs):\n    return 0\n",
+                                feedback="returns a different value on captured call #0"), k=1)
+    p.propose(target(), context(mode="refine", step="r2/refine", previous="def total(xs):\n    return sum(xs)\n",
+                                feedback="2.00x faster than the original [1.90, 2.10]"), k=1)
+    repair, refine = (r["messages"][-1]["content"] for r in server.requests)
+    assert "was rejected" in repair and "return 0" in repair and "captured call #0" in repair
+    assert SOURCE.strip() in repair                      # the original, to keep behaviour against
+    assert "Make it faster still" in refine and "2.00x faster" in refine and "return sum(xs)" in refine
+
+
+def test_cached_answers_cost_nothing_and_reproduce(fake_openai, tmp_path):
+    server = fake_openai([GOOD, GOOD2])
+    cache = ResponseCache(tmp_path / "cache")
+    first = proposer(server, cache=cache).propose(target(), context(), k=2)
+    again = proposer(server, cache=cache)
+    second = again.propose(target(), context(), k=2)
+    assert len(server.requests) == 2                      # the rerun sent nothing
+    assert sorted(c.source for c in first) == sorted(c.source for c in second)
+    assert (again.usage.calls, again.usage.cached, again.usage.prompt_tokens) == (0, 2, 0)
+    fresh = proposer(server, cache=ResponseCache(tmp_path / "cache", read=False))
+    fresh.propose(target(), context(), k=2)               # --no-cache
+    assert len(server.requests) == 4 and fresh.usage.calls == 2
+
+
+def test_budget_caps_calls(fake_openai):
+    server = fake_openai([GOOD])
+    budget = Budget(max_calls=3)
+    p = proposer(server, budget=budget)
+    assert len(p.propose(target(), context(), k=5)) == 3 and len(server.requests) == 3
+    assert p.propose(target(), context(), k=2) == [] and len(server.requests) == 3
+    assert budget.spent.calls == p.usage.calls == 3
+
+
+def test_cost_comes_from_litellms_price_map(fake_openai):
+    """Tokens and cost as litellm prices them (offline map): what the report shows is what was sent."""
+    import litellm
+
+    server = fake_openai([{"content": GOOD, "prompt_tokens": 1000, "completion_tokens": 500}])
+    p = LLMProposer("openai/gpt-4o-mini", api_base=server.base_url, api_key="sk-test", timeout=10, retry_delay=0)
+    p.propose(target(), context(), k=2)
+    price = litellm.model_cost["gpt-4o-mini"]
+    expected = 2 * (1000 * price["input_cost_per_token"] + 500 * price["output_cost_per_token"])
+    assert p.usage.calls == 2 and p.usage.cost_usd == pytest.approx(expected) and expected > 0
+    assert (p.usage.prompt_tokens, p.usage.completion_tokens) == server.usage_totals
+
+
+def test_record_then_replay_without_a_provider(fake_openai, tmp_path):
+    server = fake_openai([GOOD, GOOD2])
+    record = Transcript(tmp_path / "t.json", model="openai/fake-model")
+    recorded = proposer(server, record=record).propose(target(), context(), k=2)
+    server.stop()
+    replay = ReplayProposer(Transcript.load(tmp_path / "t.json"))
+    replayed = replay.propose(target(), context(), k=3)      # the third was never recorded
+    assert sorted(c.source for c in replayed) == sorted(c.source for c in recorded)
+    assert len(replayed) == 2 and replay.usage.calls == 0 and replay.name == "openai/fake-model"
+    assert replay.propose(target(), context(step="r2/refine", mode="refine"), k=1) == []
 
 
 def test_method_source_is_dedented_in_the_prompt(fake_openai):

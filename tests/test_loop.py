@@ -20,8 +20,9 @@ EMPTY_BUG = ("def unique_ordered(items):\n    out = [items[0]]\n    seen = {item
 
 
 class QueueProposer:
-    """Hands out a fixed list of candidate sources, like a model with canned answers."""
+    """Hands out a fixed list of candidate sources, like a model with canned answers, once."""
     name = "queue"
+    rounds = False
 
     def __init__(self, sources):
         self.sources = sources

@@ -10,12 +10,32 @@ from ..model import Candidate, Target
 
 @dataclass
 class ProposalContext:
+    """Everything a proposer may use for one request. `mode` picks the prompt:
+    "optimize" (round 1), "repair" (a rejected near-miss, with why) or "refine"
+    (the best kept version, with its measured speedup and line profile)."""
+
     module_source: str                                       # the target module's whole text
     callee_sources: dict[str, str] = field(default_factory=dict)   # qualname -> source
     share: float | None = None                               # the target's profile share, if profiled
     python_version: str = field(default_factory=lambda: "%d.%d" % sys.version_info[:2])
     block_profile: str = ""                                  # per-block hit counts of the original
-    feedback: str = ""                                       # reserved for repair/refine rounds (#6)
+    mode: str = "optimize"
+    step: str = "r1/optimize"                                # names the request in caches and transcripts
+    annotated_source: str = ""                               # source with per-line time shares
+    libraries: list[str] = field(default_factory=list)       # importable third-party packages
+    patterns: list[dict] = field(default_factory=list)       # catalog patterns that match: id, description
+    examples: list[dict] = field(default_factory=list)       # retrieved slow->fast pairs
+    budget: str = ""                                         # what the model may still spend
+    previous: str = ""                                       # repair/refine: the version to start from
+    feedback: str = ""                                       # repair: why it was rejected; refine: measurements
+
+    def identity(self) -> dict:
+        """What makes two requests the same question, for the response cache: the mode, the
+        step and the code involved, not the figures measured along the way (line shares,
+        speedups, the budget left) nor the retrieved examples, which vary between reruns
+        of the same code. So an identical rerun hits the cache; any change of code misses."""
+        return {"mode": self.mode, "step": self.step, "module": self.module_source, "previous": self.previous,
+                "feedback": self.feedback if self.mode == "repair" else ""}
 
 
 class Proposer(Protocol):

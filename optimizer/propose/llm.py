@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import textwrap
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Mapping
@@ -18,7 +19,9 @@ import prompts
 from ..errors import UsageError
 from ..model import Candidate, LLMUsage, Target
 from .base import ProposalContext
+from .budget import Budget
 from .parse import ParseError, parse_answer
+from .store import ResponseCache, Transcript
 
 DEFAULT_OPENAI_MODEL = "openai/gpt-4.1"
 DEFAULT_ANTHROPIC_MODEL = "anthropic/claude-sonnet-4-5"
@@ -43,11 +46,17 @@ def _litellm():
 
 
 class LLMProposer:
-    """Proposer backed by any litellm model string ("openai/gpt-4.1", "anthropic/...", ...)."""
+    """Proposer backed by any litellm model string ("openai/gpt-4.1", "anthropic/...", ...).
+
+    Each of the k samples of a request is looked up in the response cache first;
+    a miss reserves room in the budget, calls the provider (retrying rate limits
+    and server errors with backoff), and is cached. With a transcript, every
+    answer is also recorded by (target, step, sample) for --replay."""
 
     def __init__(self, model: str, api_base: str | None = None, api_key: str | None = None,
                  timeout: float = 120.0, temperature: float = 0.7, *,
-                 num_retries: int = 2, retry_delay: float = 1.0):
+                 num_retries: int = 2, retry_delay: float = 1.0, budget: Budget | None = None,
+                 cache: ResponseCache | None = None, record: Transcript | None = None):
         self.name = model
         self.model = model
         self.api_base = api_base
@@ -61,56 +70,69 @@ class LLMProposer:
         # not back off.
         self.num_retries = num_retries
         self.retry_delay = retry_delay
+        self.budget = budget or Budget()
+        self.cache = cache
+        self.record = record
         self.usage = LLMUsage()
+        self._usage_lock = threading.Lock()
 
     # -- the protocol ----------------------------------------------------------------------
     def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:
         if k <= 0:
             return []
-        litellm = _litellm()   # import once, before the threads race to do it
         messages = self.messages(target, context)
-        results: list[tuple[Candidate, LLMUsage]] = []
         with ThreadPoolExecutor(max_workers=min(4, k), thread_name_prefix="llm") as pool:
-            futures = [pool.submit(self._one, litellm, target, messages) for _ in range(k)]
+            futures = [pool.submit(self._sample, target, context, messages, i) for i in range(k)]
             try:
-                for f in futures:
-                    results.append(f.result())
+                results = [f.result() for f in futures]
             except UsageError:
                 # Bad credentials or model: every other call would fail the same way.
                 for f in futures:
                     f.cancel()
                 raise
-            finally:
-                for _, used in results:
-                    self.usage.add(used)
-        return [c for c, _ in results]
+        return [c for c in results if c is not None]
 
     def messages(self, target: Target, context: ProposalContext) -> list[dict]:
-        user = prompts.render(
-            "optimize",
-            target_name=target.name,
-            func_name=target.func_name,
-            source=_dedented(target.source, target.indent),
-            imports=tuple(target.imports),
-            callee_sources={q: textwrap.dedent(s).strip("\n") for q, s in context.callee_sources.items()},
-            share=context.share,
-            block_profile=context.block_profile,
-            python_version=context.python_version,
-            feedback=context.feedback,
-        )
         return [{"role": "system", "content": prompts.render("system")},
-                {"role": "user", "content": user}]
+                {"role": "user", "content": render_request(target, context)}]
 
-    # -- one call --------------------------------------------------------------------------
-    def _one(self, litellm, target: Target, messages: list[dict]) -> tuple[Candidate, LLMUsage]:
-        used = LLMUsage()
-        try:
-            response = self._complete(litellm, messages)
-        except UsageError:
-            raise
-        except Exception as exc:   # noqa: BLE001 - any provider failure is this candidate's failure
-            return Candidate(target, self.model, "", error=f"model call failed: {_one_line(exc)}"), used
+    # -- one sample ------------------------------------------------------------------------
+    def _sample(self, target: Target, context: ProposalContext, messages: list[dict],
+                index: int) -> Candidate | None:
+        """None when the budget has no room for the call."""
+        identity = {**context.identity(), "target": target.name, "temperature": self.temperature,
+                    "templates": prompts.fingerprint()}
+        key = ResponseCache.key(self.model, identity, index)
+        hit = self.cache.get(key) if self.cache else None
+        if hit is not None:
+            answer, used = hit["answer"], LLMUsage(cached=1)
+        else:
+            if not self.budget.reserve():
+                return None
+            used = LLMUsage()
+            try:
+                answer = self._call(messages, used)
+            except UsageError:
+                raise
+            except Exception as exc:   # noqa: BLE001 - any provider failure is this candidate's failure
+                return Candidate(target, self.model, "", error=f"model call failed: {_one_line(exc)}",
+                                 step=context.step)
+            finally:
+                self.budget.settle(used)
+                with self._usage_lock:
+                    self.usage.add(used)
+            if self.cache:
+                self.cache.put(key, {"model": self.model, "answer": answer})
+        if hit is not None:
+            with self._usage_lock:
+                self.usage.add(used)
+        if self.record:
+            self.record.add(target.name, context.step, index, {"answer": answer})
+        return candidate_from_answer(target, self.model, answer, context)
 
+    def _call(self, messages: list[dict], used: LLMUsage) -> str:
+        litellm = _litellm()
+        response = self._complete(litellm, messages)
         used.calls = 1
         u = getattr(response, "usage", None)
         used.prompt_tokens = int(getattr(u, "prompt_tokens", 0) or 0)
@@ -119,13 +141,7 @@ class LLMProposer:
             used.cost_usd = float(litellm.completion_cost(completion_response=response) or 0.0)
         except Exception:   # noqa: BLE001 - models missing from the price map cost "unknown", i.e. 0
             used.cost_usd = 0.0
-
-        answer = response.choices[0].message.content or ""
-        try:
-            source, imports = parse_answer(answer, target.func_name)
-        except ParseError as exc:
-            return Candidate(target, self.model, "", error=f"unusable answer: {exc.reason}"), used
-        return Candidate(target, self.model, source, imports, note=_prose(answer)), used
+        return response.choices[0].message.content or ""
 
     def _complete(self, litellm, messages: list[dict]):
         for attempt in range(self.num_retries + 1):
@@ -153,6 +169,59 @@ class LLMProposer:
             raise UsageError(f"model provider rejected the credentials for {self.model}: {msg}") from None
         if status == 404 or (status == 400 and _UNKNOWN_MODEL.search(msg)):
             raise UsageError(f"model provider does not know {self.model}: {msg}") from None
+
+
+class ReplayProposer:
+    """A recorded transcript standing in for the model (--replay): the same requests get
+    the same answers, with no provider, key or network."""
+
+    def __init__(self, transcript: Transcript):
+        self.transcript = transcript
+        self.name = transcript.model or "replay"
+        self.usage = LLMUsage()
+
+    def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:
+        out = []
+        for index in range(k):
+            entry = self.transcript.get(target.name, context.step, index)
+            if entry is None:
+                continue   # the recorded run asked fewer samples here
+            self.usage.cached += 1
+            out.append(candidate_from_answer(target, self.name, str(entry.get("answer", "")), context))
+        return out
+
+
+def render_request(target: Target, context: ProposalContext) -> str:
+    """The user message for one request: optimize, repair or refine (prompts/<mode>.jinja)."""
+    return prompts.render(
+        context.mode,
+        target_name=target.name,
+        func_name=target.func_name,
+        source=_dedented(target.source, target.indent),
+        annotated_source=context.annotated_source,
+        imports=tuple(target.imports),
+        callee_sources={q: textwrap.dedent(s).strip("\n") for q, s in context.callee_sources.items()},
+        share=context.share,
+        block_profile=context.block_profile,
+        python_version=context.python_version,
+        libraries=context.libraries,
+        patterns=context.patterns,
+        examples=context.examples,
+        budget=context.budget,
+        previous=context.previous,
+        feedback=context.feedback,
+    )
+
+
+def candidate_from_answer(target: Target, origin: str, answer: str, context: ProposalContext) -> Candidate:
+    original = _dedented(target.source, target.indent)
+    if context.mode != "optimize" and context.previous:
+        original = context.previous   # edits in a repair or refine answer are against the version shown
+    try:
+        source, imports = parse_answer(answer, target.func_name, original)
+    except ParseError as exc:
+        return Candidate(target, origin, "", error=f"unusable answer: {exc.reason}", step=context.step)
+    return Candidate(target, origin, source, imports, note=_prose(answer), step=context.step)
 
 
 def resolve_model(flag: str | None, pyproject_config: Mapping, environ: Mapping[str, str]

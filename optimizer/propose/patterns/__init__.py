@@ -49,8 +49,11 @@ def _merge(*groups: tuple[str, ...]) -> tuple[str, ...]:
 
 class PatternProposer:
     name = "patterns"
+    rounds = False     # mechanical: the same rewrites every time; only round 1 asks it
 
     def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:
+        if context.mode != "optimize":
+            return []
         source = textwrap.dedent(target.source)
         singles: list[Candidate] = []
         for pattern in CATALOG:

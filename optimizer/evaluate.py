@@ -1,0 +1,99 @@
+"""Judge one candidate: verify, then measure; and keep the standings of a target.
+
+Status "kept" on an outcome here means: verified and significantly better than
+the original. `Standings` then keeps the best of those per target and demotes
+the others (and refuses candidates whose normalised AST was already judged).
+"""
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING
+
+from sandboxes import Sandbox
+
+from .measure.caching import memoizes
+from .measure.decide import decide
+from .measure.instructions import measure_instructions
+from .measure.runner import MeasureError, MeasureSettings, measure, measure_bench, peak_memory
+from .model import Candidate, Outcome, Target
+from .target import replace_definition
+from .verify import Baseline, TestRun, verify
+from .verify.runs import python_env
+from .verify.timeouts import bench_timeout
+from .verify.trace import explain
+from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .loop import RunConfig
+
+
+class Standings:
+    """Per target: which code was already judged, and the best kept (outcome, new file text)."""
+
+    def __init__(self, target: Target):
+        self.best: tuple[Outcome, str] | None = None
+        self._seen = {Candidate(target, "original", textwrap.dedent(target.source)).key: "the original"}
+
+    def duplicate_of(self, candidate: Candidate) -> str:
+        """Who already had this code ('' if nobody): the same normalised AST is judged once."""
+        if candidate.error:
+            return ""
+        earlier = self._seen.get(candidate.key)
+        if earlier is None:
+            self._seen[candidate.key] = candidate.origin
+        return earlier or ""
+
+    def record(self, outcome: Outcome, new_text: str) -> None:
+        if outcome.status != "kept":
+            return
+        if self.best is None or outcome.measurement.speedup > self.best[0].measurement.speedup:
+            if self.best is not None:
+                _demote(self.best[0], outcome)
+            self.best = (outcome, new_text)
+        else:
+            _demote(outcome, self.best[0])
+
+    @property
+    def best_speedup(self) -> float:
+        return self.best[0].measurement.speedup if self.best else 1.0
+
+
+def evaluate(config: "RunConfig", ws: Workspace, sandbox: Sandbox, candidate: Candidate, original: str,
+             baseline: Baseline, suite: TestRun, settings: MeasureSettings) -> tuple[Outcome, str]:
+    """Verify, then measure. Status "kept" here means: verified and significantly better."""
+    if candidate.error:
+        return Outcome(candidate, "rejected", candidate.error), ""
+    try:
+        new_text = replace_definition(original, candidate.target, candidate.source, candidate.imports)
+    except SyntaxError as exc:
+        return Outcome(candidate, "rejected", f"syntax error on line {exc.lineno}: {exc.msg}"), ""
+    workspace = ws.candidate_copy(candidate.target, new_text)
+    try:
+        verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness, original,
+                         config.check_capabilities)
+        if not verdict.ok:
+            trace = explain(sandbox, ws.base, workspace, baseline, verdict.failing_call)
+            return Outcome(candidate, "rejected", verdict.reason, trace=trace, stage=verdict.stage), new_text
+        try:
+            if config.metric == "instructions":
+                m = measure_instructions(sandbox, ws.base, workspace, baseline)
+            else:
+                m = measure(sandbox, ws.base, workspace, baseline, settings, cold=bool(memoizes(candidate.source)))
+            m.peak_bytes = peak_memory(sandbox, ws.base, workspace, baseline, settings)
+            keep_it, why = decide(m, config.objective, config.min_speedup)
+            if keep_it and config.bench:   # confirm on the real workload what passed on the calls
+                m.bench = measure_bench(sandbox, ws.base, workspace, config.bench,
+                                        lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds,
+                                        timeout=bench_timeout(baseline))
+                keep_it, why = decide(m, config.objective, config.min_speedup)
+        except MeasureError as exc:
+            return Outcome(candidate, "rejected", f"measurement failed: {exc}"), new_text
+        return Outcome(candidate, "kept" if keep_it else "rejected",
+                       f"{why}; verified: {verdict.reason}" if keep_it else why, m), new_text
+    finally:
+        ws.discard(workspace)
+
+
+def _demote(loser: Outcome, winner: Outcome) -> None:
+    loser.status = "rejected"
+    loser.reason = f"{loser.reason}, but {winner.candidate.origin} was faster"

@@ -1,0 +1,100 @@
+"""Model answers kept on disk: a response cache, and recorded transcripts.
+
+- `ResponseCache`: one JSON file per answer under ~/.cache/optimize/responses
+  (or $OPTIMIZE_HOME/responses), keyed by the model, the request's identity
+  (mode, step, the code shown, the templates' wording; see
+  `ProposalContext.identity`) and the sample index. An identical rerun then
+  costs nothing and reproduces the same candidates, although measured figures
+  in the prompt differ from run to run; `--no-cache` samples afresh (and
+  refreshes the entries).
+- `Transcript`: every answer of a run in one JSON file (`--record FILE`), in
+  the order asked, keyed by target, step and sample index rather than by the
+  exact prompt, so `--replay FILE` reproduces a run on another machine (where
+  retrieved examples, profiles or budget lines in the prompt differ) with no
+  provider at all.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+
+def optimize_home() -> Path:
+    return Path(os.environ.get("OPTIMIZE_HOME") or Path.home() / ".cache" / "optimize")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+class ResponseCache:
+    def __init__(self, root: Path | None = None, read: bool = True):
+        self.root = root or optimize_home() / "responses"
+        self.read = read          # False (--no-cache): ask afresh, but store what comes back
+
+    @staticmethod
+    def key(model: str, request: object, sample: int) -> str:
+        """request: anything JSON-able that identifies the question (ProposalContext.identity)."""
+        blob = json.dumps([model, request, sample], sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def get(self, key: str) -> dict | None:
+        if not self.read:
+            return None
+        try:
+            entry = json.loads((self.root / key[:2] / f"{key}.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return entry if isinstance(entry, dict) and isinstance(entry.get("answer"), str) else None
+
+    def put(self, key: str, entry: dict) -> None:
+        try:
+            _write_atomically(self.root / key[:2] / f"{key}.json", json.dumps(entry))
+        except OSError:
+            pass   # a cache that cannot be written is only a slower cache
+
+
+class Transcript:
+    """Answers by (target, step, sample). Recording rewrites the file after each answer,
+    so an interrupted run keeps what it got."""
+
+    def __init__(self, path: Path, entries: list[dict] | None = None, model: str | None = None):
+        self.path = path
+        self.entries = entries or []
+        self.model = model
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: Path) -> "Transcript":
+        """Raises ValueError with a plain message when the file is not a transcript."""
+        try:
+            data = json.loads(path.read_text())
+        except OSError as exc:
+            raise ValueError(f"cannot read the transcript {path}: {exc.strerror}") from None
+        except ValueError:
+            raise ValueError(f"{path} is not a transcript (not JSON)") from None
+        if not isinstance(data, dict) or not isinstance(data.get("answers"), list):
+            raise ValueError(f"{path} is not a transcript (no 'answers' list)")
+        return cls(path, [e for e in data["answers"] if isinstance(e, dict)], data.get("model"))
+
+    def get(self, target: str, step: str, sample: int) -> dict | None:
+        for entry in self.entries:
+            if (entry.get("target"), entry.get("step"), entry.get("sample")) == (target, step, sample):
+                return entry
+        return None
+
+    def add(self, target: str, step: str, sample: int, entry: dict) -> None:
+        with self._lock:
+            self.entries.append({"target": target, "step": step, "sample": sample, **entry})
+            try:
+                _write_atomically(self.path, json.dumps({"model": self.model, "answers": self.entries}, indent=1))
+            except OSError:
+                pass

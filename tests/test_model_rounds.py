@@ -1,0 +1,81 @@
+"""Model rounds end to end through the real CLI and real litellm, against the fake
+server: round 1 optimizes, round 2 repairs a near-miss (shown its reason and trace)
+and refines the best kept version (shown its speedup and line profile); the cache
+makes an identical rerun free; a recorded transcript replays the run with no
+provider; --max-calls caps what is sent."""
+import json
+
+import pytest
+
+from repos import SLOW_REPO, make_repo
+from test_end_to_end import cli_env, optimize
+
+pytestmark = pytest.mark.slow
+
+FAST = "```python\ndef unique_ordered(items):\n    return list(dict.fromkeys(items))\n```"
+# Passes the repo's tests (none has an empty list) but not a generated empty call: a near-miss.
+NEAR_MISS = ("```python\ndef unique_ordered(items):\n    out = [items[0]]\n    seen = {items[0]}\n"
+             "    for item in items:\n        if item not in seen:\n            seen.add(item)\n"
+             "            out.append(item)\n    return out\n```")
+REPAIRED = ("The empty list is fixed.\n```python\ndef unique_ordered(items):\n    seen = set()\n    out = []\n"
+            "    for item in items:\n        if item not in seen:\n            seen.add(item)\n"
+            "            out.append(item)\n    return out\n```")
+REFINED = ("<<<<<<< SEARCH\n    return list(dict.fromkeys(items))\n=======\n    return [*dict.fromkeys(items)]\n"
+           ">>>>>>> REPLACE")
+ANSWERS = {"Optimize `pkg.core.unique_ordered`": [NEAR_MISS, FAST],
+           "was rejected": [REPAIRED],
+           "Make it faster still": [REFINED]}
+
+
+def run(tmp_path, name, *args, env=None):
+    report = tmp_path / f"{name}.json"
+    r = optimize(tmp_path / "r", "--target", "unique_ordered", "--candidates", "2", "--rounds", "3",
+                 "--json", report, *args, env=env)
+    assert r.returncode == 0, r.stderr + r.stdout
+    return json.loads(report.read_text())
+
+
+def test_rounds_cache_and_replay(tmp_path, fake_openai):
+    make_repo(tmp_path / "r", SLOW_REPO)
+    server = fake_openai(by_prompt=ANSWERS)
+    model = ("--model", "openai/fake-model", "--api-base", server.base_url, "--model-rounds", "2")
+    first = run(tmp_path, "first", *model, "--record", tmp_path / "t.json")
+
+    model_made = [c for c in first["candidates"] if not c["origin"].startswith("pattern:")]
+    assert sorted(c["step"] for c in model_made) == ["r1/optimize", "r1/optimize", "r2/refine", "r2/repair-1"]
+    near_miss = next(c for c in model_made if c["step"] == "r1/optimize" and "generated call" in c["reason"])
+    assert near_miss["status"] == "rejected"
+    prompts = [r["messages"][-1]["content"] for r in server.requests]
+    repair = next(p for p in prompts if "was rejected" in p)
+    assert "out = [items[0]]" in repair and "generated call" in repair      # the attempt and why it failed
+    refine = next(p for p in prompts if "Make it faster still" in p)
+    assert "x faster than the original" in refine and "% |" in refine       # speedup and its line profile
+    optimize_prompt = next(p for p in prompts if "Optimize `pkg.core.unique_ordered`" in p)
+    assert "% |         if item not in seen:" in optimize_prompt and "Example 1" in optimize_prompt
+    assert first["llm"]["calls"] == len(server.requests) == 4
+    assert (first["llm"]["prompt_tokens"], first["llm"]["completion_tokens"]) == server.usage_totals
+    assert any("2 model round(s); stopped: 2 rounds done" in n for n in first["notes"])
+    assert first["kept"]
+
+    again = run(tmp_path, "again", *model)                    # identical rerun: all from the cache
+    assert len(server.requests) == 4
+    assert again["llm"]["calls"] == 0 and again["llm"]["cached"] == 4
+    assert {c["origin"] for c in again["kept"]} == {c["origin"] for c in first["kept"]}
+
+    server.stop()
+    replayed = run(tmp_path, "replayed", "--replay", tmp_path / "t.json", "--model-rounds", "2",
+                   env=cli_env(OPTIMIZE_HOME=str(tmp_path / "elsewhere")))   # no cache to lean on
+    assert replayed["model"] == "openai/fake-model" and replayed["llm"]["calls"] == 0
+    # The same answers to the same requests (which of two fast ones wins is the machine's call).
+    assert sorted((c["step"], c["origin"]) for c in replayed["candidates"]) == \
+        sorted((c["step"], c["origin"]) for c in first["candidates"])
+    assert replayed["kept"]
+
+
+def test_max_calls_caps_what_is_sent(tmp_path, fake_openai):
+    make_repo(tmp_path / "r", SLOW_REPO)
+    server = fake_openai(by_prompt=ANSWERS)
+    report = run(tmp_path, "capped", "--model", "openai/fake-model", "--api-base", server.base_url,
+                 "--max-calls", "1", "--no-cache")
+    assert len(server.requests) == report["llm"]["calls"] == 1
+    assert any("stopped: the model budget is spent" in n for n in report["notes"])
