@@ -5,7 +5,7 @@
 
 Each POST /v1/chat/completions takes the next queued entry (the last one repeats
 once the queue is drained). An entry is either the answer text, or a dict:
-{"content": str, "prompt_tokens": int, "completion_tokens": int} or
+{"content": str, "prompt_tokens": int, "completion_tokens": int, "delay": seconds} or
 {"status": 401|429|500|..., "message": str} for an OpenAI-style error.
 """
 from __future__ import annotations
@@ -100,6 +100,8 @@ class FakeOpenAI:
             entry = self._next()
         if isinstance(entry, str):
             entry = {"content": entry}
+        if entry.get("delay"):
+            time.sleep(entry["delay"])   # a slow provider, for per-call timeouts
         status = entry.get("status", 200)
         if status != 200:
             with self._lock:

@@ -97,3 +97,29 @@ def test_sandbox_bwrap_where_bubblewrap_is_missing(repo):
 
 def test_unknown_sandbox(repo):
     _one_line_error(optimize(repo, "--sandbox", "docker"), "invalid choice: 'docker'")
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--replay", "/nonexistent/t.json"], "cannot read the transcript"),
+    (["--replay", "t.json", "--model", "openai/x"], "does not go with --model"),
+    (["--record", "t.json"], "--record saves a model's answers"),
+    (["--max-calls", "-1"], "--max-calls must be at least 0"),
+    (["--model-rounds", "0"], "--model-rounds must be at least 1"),
+])
+def test_bad_model_flags(repo, args, fragment):
+    _one_line_error(optimize(repo, "--target", "unique_ordered", *args, cwd=repo), fragment)
+
+
+def test_settings_come_from_flags_then_pyproject_then_environment(repo):
+    from optimizer.cli import _Settings
+
+    pick = _Settings({"max_cost": 2.5, "model_rounds": 4}, {"OPTIMIZE_MAX_COST": "9", "OPTIMIZE_MAX_CALLS": "7"})
+    assert pick.get("max_cost", 1.0, float, None) == 1.0          # the flag
+    assert pick.get("max_cost", None, float, None) == 2.5         # [tool.optimize]
+    assert pick.get("max_calls", None, int, None) == 7            # OPTIMIZE_MAX_CALLS
+    assert pick.get("model_timeout", None, float, 120.0) == 120.0
+    (repo / "pyproject.toml").write_text("[tool.optimize]\nmax_cost = \"lots\"\n")
+    _one_line_error(optimize(repo, "--target", "unique_ordered"), "[tool.optimize] max_cost must be a float")
+    env = {**os.environ, "OPTIMIZE_MODEL_ROUNDS": "0"}
+    (repo / "pyproject.toml").unlink()
+    _one_line_error(optimize(repo, "--target", "unique_ordered", env=env), "--model-rounds must be at least 1")

@@ -1,6 +1,7 @@
 """LLMProposer over real litellm and real HTTP, against the fake OpenAI server."""
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -222,3 +223,38 @@ def test_resolve_model_precedence():
     assert resolve_model(None, {}, {"ANTHROPIC_API_KEY": "sk-ant-x"}) == ("anthropic/claude-sonnet-4-5", None)
     assert resolve_model(None, {}, {"OPENAI_API_KEY": ""}) == (None, None)
     assert resolve_model("", {}, {}) == (None, None)
+
+
+def test_a_diff_answer_is_applied_to_the_function(fake_openai):
+    diff = ("Sum it in C:\n```diff\n@@ -1,5 +1,2 @@\n def total(xs):\n-    s = 0\n-    for x in xs:\n-        s += x\n"
+            "-    return s\n+    return sum(xs)\n```")
+    [c] = proposer(fake_openai([diff])).propose(target(), context(), k=1)
+    assert c.error == "" and c.source == "def total(xs):\n    return sum(xs)\n"
+
+
+def test_a_slow_provider_times_out_per_call(fake_openai):
+    server = fake_openai([{"content": GOOD, "delay": 3}])
+    p = LLMProposer("openai/fake-model", api_base=server.base_url, api_key="sk-test", timeout=1, num_retries=0)
+    [c] = p.propose(target(), context(), k=1)
+    assert c.error.startswith("model call failed") and "time" in c.error.lower()
+
+
+def test_a_dead_provider_becomes_error_candidates_not_a_crash():
+    with socket.socket() as s:          # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = LLMProposer("openai/fake-model", api_base=f"http://127.0.0.1:{port}/v1", api_key="sk-test", timeout=5,
+                    num_retries=1, retry_delay=0.0)
+    candidates = p.propose(target(), context(), k=2)
+    assert len(candidates) == 2 and all(c.error.startswith("model call failed") for c in candidates)
+    assert p.usage.calls == 0
+
+
+def test_a_refinement_keeps_the_imports_of_the_version_it_edits(fake_openai):
+    kept = "def total(xs):\n    return math.fsum(xs)\n"
+    edit = "<<<<<<< SEARCH\n    return math.fsum(xs)\n=======\n    return fsum(xs)\n>>>>>>> REPLACE\n"
+    ctx = context(mode="refine", step="r2/refine", previous=kept, previous_imports=("import math",),
+                  feedback="1.50x faster")
+    [c] = proposer(fake_openai([f"```python\nfrom math import fsum\n```\n{edit}"])).propose(target(), ctx, k=1)
+    assert c.error == "" and c.source == "def total(xs):\n    return fsum(xs)\n"
+    assert "import math" in c.imports

@@ -27,6 +27,7 @@ class ProposalContext:
     examples: list[dict] = field(default_factory=list)       # retrieved slow->fast pairs
     budget: str = ""                                         # what the model may still spend
     previous: str = ""                                       # repair/refine: the version to start from
+    previous_imports: tuple[str, ...] = ()                   # ... and the imports it added to the module
     feedback: str = ""                                       # repair: why it was rejected; refine: measurements
 
     def identity(self) -> dict:

@@ -64,7 +64,8 @@ def request_context(context: ProposalContext, request: Request, sandbox: Sandbox
     """A later round's request: repair a near-miss, or refine the best kept version
     (`new_text`: its whole file, profiled line by line in a copy of the workspace)."""
     candidate = request.outcome.candidate
-    common = dict(step=request.step, previous=candidate.source, budget=budget.describe(), block_profile="")
+    common = dict(step=request.step, previous=candidate.source, previous_imports=candidate.imports,
+                  budget=budget.describe(), block_profile="")
     if request.mode == "repair":
         return replace(context, mode="repair", feedback=repair_feedback(request.outcome), **common)
     copy = ws.candidate_copy(target, new_text)

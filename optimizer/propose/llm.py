@@ -214,14 +214,17 @@ def render_request(target: Target, context: ProposalContext) -> str:
 
 
 def candidate_from_answer(target: Target, origin: str, answer: str, context: ProposalContext) -> Candidate:
-    original = _dedented(target.source, target.indent)
+    original, carried = _dedented(target.source, target.indent), ()
     if context.mode != "optimize" and context.previous:
-        original = context.previous   # edits in a repair or refine answer are against the version shown
+        # Edits in a repair or refine answer are against the version shown, which may
+        # rely on imports it added to the module (`import collections` for a deque).
+        original, carried = context.previous, context.previous_imports
     try:
         source, imports = parse_answer(answer, target.func_name, original)
     except ParseError as exc:
         return Candidate(target, origin, "", error=f"unusable answer: {exc.reason}", step=context.step)
-    return Candidate(target, origin, source, imports, note=_prose(answer), step=context.step)
+    return Candidate(target, origin, source, tuple(dict.fromkeys(carried + imports)), note=_prose(answer),
+                     step=context.step)
 
 
 def resolve_model(flag: str | None, pyproject_config: Mapping, environ: Mapping[str, str]
