@@ -20,7 +20,7 @@ from .propose import Proposer
 from .propose.budget import Budget
 from .propose.context import build_context, request_context
 from .propose.examples import KeptExamples
-from .rounds import next_requests, stop_reason
+from .rounds import NEAR_MISS_STAGES, next_requests, stop_reason
 from .target import index_repo, resolve
 from .verify import Baseline, Strictness, TestRun, capture
 from .verify.equivalence import record_expected
@@ -148,6 +148,9 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
                     else evaluate(config, ws, sandbox, candidate, original, baseline, suite, settings)
                 report.outcomes.append(outcome)
                 this_round.append(outcome)
+                if candidate.origin.startswith("pattern:") and outcome.stage in NEAR_MISS_STAGES:
+                    report.notes.append(f"{candidate.origin} failed verification on {target.name}, so it is a bug "
+                                        f"in the pattern's preconditions (not kept): {outcome.reason}")
                 view.candidate_done(outcome)
                 standings.record(outcome, new_text)
             history.append(standings.best_speedup)

@@ -99,3 +99,21 @@ def test_bench_confirms_end_to_end_and_peak_memory_is_reported(tmp_path):
     data = outcome.to_json()["measurement"]
     assert data["bench"]["speedup"] > 1 and data["peak_memory_bytes"]["original"] > 0
     assert report.to_json()["calibration"]["pkg.core.unique_ordered"]["samples"] >= 3
+
+
+def test_a_pattern_that_fails_verification_is_reported_as_a_bug(tmp_path, monkeypatch):
+    from optimizer.propose import patterns
+    from optimizer.propose.patterns import Pattern, PatternProposer
+
+    buggy = Pattern("reverse-by-mistake", "Inserts at the front.",
+                    lambda src: (src.replace("out.append(item)", "out.insert(0, item)"), ()))
+    monkeypatch.setattr(patterns, "CATALOG", [buggy])
+    repo = make_repo(tmp_path / "r", SLOW_REPO)
+    config = RunConfig(repo=repo, out_dir=tmp_path / "out", target="unique_ordered",
+                       measure=MeasureSettings(rounds=3))
+    report = loop.run(config, [PatternProposer()], Report(repo=str(repo), model=None),
+                      View(Console(file=io.StringIO(), force_terminal=False)))
+    [outcome] = report.outcomes
+    assert outcome.status == "rejected" and report.kept == []
+    assert any("pattern:reverse-by-mistake failed verification on pkg.core.unique_ordered, so it is a bug in the "
+               "pattern's preconditions" in n for n in report.notes)
