@@ -365,8 +365,8 @@ def test_propose_method_inside_class_gives_singles_and_chain():
     ctx = ProposalContext(module_source="class Box:\n" + METHOD)
     cands = PatternProposer().propose(target, ctx, k=10)
     origins = [c.origin for c in cands]
-    assert origins == ["pattern:list-as-set+hoist-invariant-call", "pattern:list-as-set",
-                       "pattern:hoist-invariant-call"]
+    assert origins == ["pattern:list-as-set+hoist-invariant-call+hoist-bound-method", "pattern:list-as-set",
+                       "pattern:hoist-invariant-call", "pattern:hoist-bound-method"]
     chained = cands[0]
     assert chained.source.startswith("@staticmethod_free_decorator\ndef unique_allowed(self, items):")
     assert "seen = set()" in chained.source and "_hoisted_0 = len(self.allowed)" in chained.source
@@ -382,8 +382,10 @@ def test_propose_method_inside_class_gives_singles_and_chain():
 
 def test_propose_respects_k_imports_and_no_match():
     target = make_target(BFS, "bfs")
-    cands = PatternProposer().propose(target, ProposalContext(module_source=BFS), k=1)
-    assert len(cands) == 1 and cands[0].imports == ("import collections",)
+    cands = PatternProposer().propose(target, ProposalContext(module_source=BFS), k=1)   # all, whatever k
+    assert [c.origin for c in cands] == ["pattern:deque-queue+hoist-bound-method", "pattern:deque-queue",
+                                         "pattern:hoist-bound-method"]
+    assert cands[0].imports == ("import collections",)
     plain = make_target("def f(x):\n    return x + 1\n", "f")
     assert PatternProposer().propose(plain, ProposalContext(module_source=""), k=5) == []
     assert PatternProposer().propose(target, ProposalContext(module_source=BFS), k=0) == []
@@ -392,7 +394,7 @@ def test_propose_respects_k_imports_and_no_match():
 def test_chain_merges_imports():
     src = BFS.replace("order.append(node)", "order.append(node * len(graph))")
     cands = PatternProposer().propose(make_target(src, "bfs"), ProposalContext(src), k=5)
-    assert cands[0].origin == "pattern:deque-queue+hoist-invariant-call"
+    assert cands[0].origin == "pattern:deque-queue+hoist-invariant-call+hoist-bound-method"
     assert cands[0].imports == ("import collections",)
     graph = {1: [2, 3], 2: [4], 3: [4], 4: []}
     same_behaviour(src, (cands[0].source, cands[0].imports), [(graph, 1), ({}, 0)])
@@ -406,11 +408,13 @@ def test_a_crashing_pattern_is_skipped(monkeypatch):
 
     monkeypatch.setattr(patterns, "CATALOG", [Pattern("boom", "x", boom), *CATALOG])
     cands = PatternProposer().propose(make_target(DEDUP, "dedup"), ProposalContext(""), k=5)
-    assert [c.origin for c in cands] == ["pattern:list-as-set"]
-    assert applicable(DEDUP) == ["list-as-set"]
+    assert [c.origin for c in cands] == ["pattern:list-as-set+hoist-bound-method", "pattern:list-as-set",
+                                         "pattern:hoist-bound-method"]
+    assert applicable(DEDUP) == ["list-as-set", "hoist-bound-method"]
 
 
 def test_applicable_lists_ids_for_indented_source():
     assert applicable(textwrap.indent(JOIN, "        ")) == ["join-string-concat"]
-    assert set(applicable(FILTER)) == {"membership-list-to-set"}
+    assert set(applicable(FILTER)) == {"membership-list-to-set", "append-loop-to-comprehension",
+                                       "hoist-bound-method"}
     assert applicable("def f():\n    pass\n") == []

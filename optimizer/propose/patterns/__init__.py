@@ -12,16 +12,32 @@ import textwrap
 from ...model import Candidate, Target
 from ..base import ProposalContext
 from ._common import Pattern
+from .append_comprehension import PATTERN as _APPEND_COMPREHENSION
+from .count_with_counter import PATTERN as _COUNTER
 from .deque_queue import PATTERN as _DEQUE
+from .dict_keys_membership import PATTERN as _KEYS
+from .emptiness_any import PATTERN as _ANY
 from .hoist_call import PATTERN as _HOIST
+from .hoist_method import PATTERN as _HOIST_METHOD
+from .hoist_regex import PATTERN as _REGEX
 from .join_concat import PATTERN as _JOIN
 from .list_as_set import PATTERN as _LIST_AS_SET
+from .map_lambda import PATTERN as _MAP_LAMBDA
 from .membership_set import PATTERN as _MEMBERSHIP
+from .memoize_recursion import PATTERN as _MEMOIZE
+from .nested_loop_join import PATTERN as _NESTED_JOIN
+from .range_len_iteration import PATTERN as _RANGE_LEN
 from .sorted_index import PATTERN as _SORTED_INDEX
 
-# Order matters for chaining: list-as-set first so a list it turns into a set is
-# not also wrapped by membership-list-to-set; hoisting last, over the result.
-CATALOG: list[Pattern] = [_LIST_AS_SET, _DEQUE, _MEMBERSHIP, _SORTED_INDEX, _JOIN, _HOIST]
+# Order matters for chaining, where each pattern works on the previous one's result:
+# algorithmic rewrites first (list-as-set before membership-list-to-set, so a list it
+# turns into a set is not wrapped again; the join before loops are reshaped), then the
+# loop-shape rewrites, then hoisting, last, over the result (hoist-bound-method sees the
+# `seen.add` and `queue.popleft` that list-as-set and deque-queue wrote).
+CATALOG: list[Pattern] = [
+    _LIST_AS_SET, _NESTED_JOIN, _DEQUE, _MEMBERSHIP, _MEMOIZE, _SORTED_INDEX, _JOIN, _COUNTER, _ANY,
+    _APPEND_COMPREHENSION, _MAP_LAMBDA, _KEYS, _RANGE_LEN, _REGEX, _HOIST, _HOIST_METHOD,
+]
 
 __all__ = ["CATALOG", "Pattern", "PatternProposer", "applicable"]
 
@@ -66,7 +82,9 @@ class PatternProposer:
             chained = self._chain(target, source, [c.origin.split(":", 1)[1] for c in singles])
             if chained is not None and all(chained.key != c.key for c in singles):
                 out.insert(0, chained)      # the combination is usually the biggest win
-        return out[: max(k, 0)]
+        # Every applicable pattern, whatever k (k is how many samples to ask a model for):
+        # they are few, deterministic, and the promise is that all are tried.
+        return out if k > 0 else []
 
     def _chain(self, target: Target, source: str, ids: list[str]) -> Candidate | None:
         current, imports, used = source, (), []
