@@ -381,6 +381,7 @@ ANY_REFUSED = [
     "async def f(xs):\n    return len([x for x in xs if await x]) > 0\n",
     "def f(xs, len=len):\n    return len([x for x in xs if x]) > 0\n",      # len rebound
     "def f(xs):\n    any = all\n    return len([x for x in xs if x]) > 0\n",  # any rebound
+    "def f(xs):\n    for bool in xs:\n        pass\n    return bool([x for x in xs if x])\n",
     "def f(xs):\n    return len([  # note\n        x for x in xs if x]) > 0\n",   # comment lost
     "def f(xs):\n    return bool([x for x in xs if x], 1)\n",
 ]
@@ -438,6 +439,8 @@ MAP_REFUSED = [
     "def f(xs):\n    map = lambda f, s: s\n    return list(map(lambda x: x + 1, xs))\n",   # map rebound
     "def f(xs, list=tuple):\n    return list(map(lambda x: x + 1, xs))\n",  # list rebound
     "def f(xs):\n    filter = 1\n    return list(filter(lambda x: x, xs))\n",
+    "def f(xs):\n    from itertools import starmap as map\n    return list(map(lambda x: x, xs))\n",
+    "def f(xs):\n    global set\n    return set(map(lambda x: x, xs))\n",
     "def f(xs):\n    return list(map(lambda x=1: x, xs))\n",                  # default
     "def f(xs):\n    return list(map(lambda *x: x, xs))\n",                   # *args
     "def f(xs):\n    return list(map(lambda x, *, k=1: x, xs))\n",
@@ -453,6 +456,15 @@ MAP_REFUSED = [
     "def f(xss):\n    return list(map(lambda x: (y + x for y in x), xss))\n",  # lazy generator
     "def f(xs):\n    return list(map(lambda x: x,  # keep me\n                    xs))\n",  # comment lost
 ]
+
+
+def test_builtins_used_as_values_are_not_rebindings():
+    src = "def f(xs):\n    return isinstance(xs, set) and set(map(lambda x: x % 3, xs)), map\n"
+    new, _ = map_lambda.rewrite(src)
+    assert new == "def f(xs):\n    return isinstance(xs, set) and {x % 3 for x in xs}, map\n"
+    src = "def f(xs):\n    return bool([x for x in xs if isinstance(x, bool)]), len\n"
+    new, _ = emptiness_any.rewrite(src)
+    assert new == "def f(xs):\n    return any(True for x in xs if isinstance(x, bool)), len\n"
 
 
 # ------------------------------------------------------------------ shared checks

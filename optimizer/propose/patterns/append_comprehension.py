@@ -92,6 +92,13 @@ def dynamic_scope(func: cst.FunctionDef, par: Tree) -> bool:
     return any(name_uses(func, name, par) for name in DYNAMIC)
 
 
+def not_rebound(func: cst.FunctionDef, name: str, par: Tree) -> bool:
+    """No use of `name` in the function (nested scopes included) binds it, so a builtin
+    of that name is the builtin here (module-level shadowing is not checked)."""
+    return not any(is_binding(u, par) or isinstance(par.get(u), cst.NameItem)
+                   for u in name_uses(func, name, par))
+
+
 def mentions(node: cst.CSTNode, names, par: Tree) -> bool:
     names = set(names)
     return any(isinstance(n, cst.Name) and n.value in names for n in walk(node, par))

@@ -4,10 +4,9 @@ from __future__ import annotations
 import libcst as cst
 
 from ._common import Pattern, Rewrite, name_uses, parents, parse_function
-from ._uses import only_called
 from .append_comprehension import (Merge, accumulator_private, comments_outside, dynamic_scope,
                                    fixpoint, loop_sites, loop_variables_private, mentions, merged_line,
-                                   risky, single_statement)
+                                   not_rebound, risky, single_statement)
 
 DESCRIPTION = (
     "`counts = {}` immediately followed by `for x in xs: counts[x] = counts.get(x, 0) + 1` "
@@ -120,7 +119,7 @@ def _once(source: str) -> str | None:
     par = parents(module)
     if dynamic_scope(func, par) or name_uses(func, "collections", par):
         return None
-    if not all(only_called(func, b, par) for b in ("dict", "iter")):
+    if not all(not_rebound(func, b, par) for b in ("dict", "iter")):
         return None
     plans = {}
     for line, assign, counts, loop in list(loop_sites(func, par)):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import libcst as cst
 
 from ._common import Inserter, Pattern, Rewrite, Tree, parents, parse_function, walk
-from ._uses import call_name, only_called, plain_args
-from .append_comprehension import comments_outside, risky
+from ._uses import call_name, plain_args
+from .append_comprehension import comments_outside, not_rebound, risky
 
 DESCRIPTION = (
     "A list comprehension whose only use is an emptiness test -- `len([E for x in xs if C]) "
@@ -139,7 +139,7 @@ def rewrite(source: str) -> Rewrite | None:
       or a tuple of those -- no calls, operators or f-strings;
     - no clause is `async for`; L contains no yield/await, no walrus (its binding
       would stop at the first match) and no `super`;
-    - `len`, `bool` and `any` are used only as callees in the function (not rebound);
+    - `len`, `bool` and `any` are not rebound in the function (no assignment, parameter, import, ...);
     - no comment sits in the replaced text outside the comprehension's clauses.
     Module-level shadowing of these builtins is not checked.
     """
@@ -148,7 +148,7 @@ def rewrite(source: str) -> Rewrite | None:
         return None
     module, func = parsed
     par = parents(module)
-    if not all(only_called(func, b, par) for b in ("len", "bool", "any")):
+    if not all(not_rebound(func, b, par) for b in ("len", "bool", "any")):
         return None
     replace = {}
     for node in walk(func, par):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import libcst as cst
 
 from ._common import Inserter, Pattern, Rewrite, Tree, parents, parse_function, walk
-from ._uses import call_name, only_called, plain_args
-from .append_comprehension import comments_outside, mentions, parenthesized, risky
+from ._uses import call_name, plain_args
+from .append_comprehension import comments_outside, mentions, not_rebound, parenthesized, risky
 
 DESCRIPTION = (
     "`list(map(lambda x: B, xs))` becomes `[B for x in xs]`, `set(map(lambda x: B, xs))` "
@@ -91,7 +91,7 @@ def rewrite(source: str) -> Rewrite | None:
       nor locals/vars/eval/exec;
     - no lambda or generator expression inside B uses P (a closure made per call
       would otherwise see the comprehension's one P, late-bound to the last item);
-    - `list`, `set`, `map` and `filter` are used only as callees in the function;
+    - `list`, `set`, `map` and `filter` are not rebound anywhere in the function;
     - no comment sits inside the calls outside B and XS (it would be lost).
     Module-level shadowing of these builtins is not checked.
     """
@@ -100,7 +100,7 @@ def rewrite(source: str) -> Rewrite | None:
         return None
     module, func = parsed
     par = parents(module)
-    if not all(only_called(func, b, par) for b in ("list", "set", "map", "filter")):
+    if not all(not_rebound(func, b, par) for b in ("list", "set", "map", "filter")):
         return None
     replace = {}
     for node in walk(func, par):
