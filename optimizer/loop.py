@@ -169,6 +169,6 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
             outcome, new_text = standings.best
             report.kept.append(keep(config.repo, config.out_dir, target, outcome.candidate, outcome.measurement,
                                     original, new_text, config.apply, report.notes))
-            # A verified slow->fast pair of this very machine: later prompts retrieve it as an example.
-            KeptExamples().add(target.name, textwrap.dedent(target.source), outcome.candidate.source,
-                               outcome.measurement.speedup)
+            if config.objective == "time":   # a verified slow->fast pair: later prompts retrieve it
+                KeptExamples().add(target.name, textwrap.dedent(target.source), outcome.candidate.source,
+                                   outcome.measurement.speedup)
