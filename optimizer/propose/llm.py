@@ -81,8 +81,11 @@ class LLMProposer:
         if k <= 0:
             return []
         messages = self.messages(target, context)
+        keys = [self._key(target, context, i) for i in range(k)]
+        if not self.cache or any(self.cache.get(key) is None for key in keys):
+            _litellm()   # import once, before the threads race to do it (and not at all when all are cached)
         with ThreadPoolExecutor(max_workers=min(4, k), thread_name_prefix="llm") as pool:
-            futures = [pool.submit(self._sample, target, context, messages, i) for i in range(k)]
+            futures = [pool.submit(self._sample, target, context, messages, i, keys[i]) for i in range(k)]
             try:
                 results = [f.result() for f in futures]
             except UsageError:
@@ -97,12 +100,14 @@ class LLMProposer:
                 {"role": "user", "content": render_request(target, context)}]
 
     # -- one sample ------------------------------------------------------------------------
-    def _sample(self, target: Target, context: ProposalContext, messages: list[dict],
-                index: int) -> Candidate | None:
-        """None when the budget has no room for the call."""
+    def _key(self, target: Target, context: ProposalContext, index: int) -> str:
         identity = {**context.identity(), "target": target.name, "temperature": self.temperature,
                     "templates": prompts.fingerprint()}
-        key = ResponseCache.key(self.model, identity, index)
+        return ResponseCache.key(self.model, identity, index)
+
+    def _sample(self, target: Target, context: ProposalContext, messages: list[dict],
+                index: int, key: str) -> Candidate | None:
+        """None when the budget has no room for the call."""
         hit = self.cache.get(key) if self.cache else None
         if hit is not None:
             answer, used = hit["answer"], LLMUsage(cached=1)
