@@ -114,9 +114,12 @@ def test_ctrl_c_writes_a_partial_report(tmp_path):
     files = dict(SLOW_REPO)
     files["tests/test_slow.py"] = "import time\n\n\ndef test_slow():\n    time.sleep(30)\n"
     repo = make_repo(tmp_path / "r", files)
+    # A test run started in the background (`cmd &`) inherits SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: give the optimizer the default disposition.
     proc = subprocess.Popen([sys.executable, "-m", "optimizer", str(repo), "--target", "unique_ordered",
                              "--json", str(tmp_path / "r.json")], env=cli_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(4)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
