@@ -82,10 +82,11 @@ class LLMProposer:
             return []
         messages = self.messages(target, context)
         keys = [self._key(target, context, i) for i in range(k)]
-        if not self.cache or any(self.cache.get(key) is None for key in keys):
+        hits = [self.cache.get(key) if self.cache else None for key in keys]
+        if any(hit is None for hit in hits):
             _litellm()   # import once, before the threads race to do it (and not at all when all are cached)
         with ThreadPoolExecutor(max_workers=min(4, k), thread_name_prefix="llm") as pool:
-            futures = [pool.submit(self._sample, target, context, messages, i, keys[i]) for i in range(k)]
+            futures = [pool.submit(self._sample, target, context, messages, i, keys[i], hits[i]) for i in range(k)]
             try:
                 results = [f.result() for f in futures]
             except UsageError:
@@ -106,9 +107,8 @@ class LLMProposer:
         return ResponseCache.key(self.model, identity, index)
 
     def _sample(self, target: Target, context: ProposalContext, messages: list[dict],
-                index: int, key: str) -> Candidate | None:
-        """None when the budget has no room for the call."""
-        hit = self.cache.get(key) if self.cache else None
+                index: int, key: str, hit: dict | None) -> Candidate | None:
+        """None when the budget has no room for the call. `hit`: the cached answer, if any."""
         if hit is not None:
             answer, used = hit["answer"], LLMUsage(cached=1)
         else:
