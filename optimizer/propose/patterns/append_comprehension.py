@@ -220,6 +220,17 @@ class Merge(cst.CSTTransformer):
         return updated_node
 
 
+def merge_loops(module: cst.Module, func: cst.FunctionDef, par: Tree, plan) -> str | None:
+    """One pass: `plan(func, par, line, assign, name, loop)` gives each loop site's merged
+    line (or None to leave it); the new module text, or None when no site qualified."""
+    plans = {}
+    for line, assign, name, loop in list(loop_sites(func, par)):
+        new = plan(func, par, line, assign, name, loop)
+        if new is not None:
+            plans[line] = (new, loop)
+    return module.visit(Merge(plans)).code if plans else None
+
+
 def fixpoint(source: str, plan_once) -> Rewrite | None:
     """Apply `plan_once` (source -> new source | None) until nothing changes.
 
@@ -287,14 +298,7 @@ def _once(source: str) -> str | None:
     par = parents(module)
     if dynamic_scope(func, par):
         return None
-    plans = {}
-    for line, assign, out, loop in list(loop_sites(func, par)):
-        new = _plan(func, par, line, assign, out, loop)
-        if new is not None:
-            plans[line] = (new, loop)
-    if not plans:
-        return None
-    return module.visit(Merge(plans)).code
+    return merge_loops(module, func, par, _plan)
 
 
 def rewrite(source: str) -> Rewrite | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import libcst as cst
 
 from ._common import Pattern, Rewrite, name_uses, parents, parse_function
-from .append_comprehension import (Merge, accumulator_private, comments_outside, dynamic_scope,
-                                   fixpoint, loop_sites, loop_variables_private, mentions, merged_line,
+from .append_comprehension import (accumulator_private, comments_outside, dynamic_scope,
+                                   fixpoint, loop_variables_private, merge_loops, mentions, merged_line,
                                    not_rebound, risky, single_statement)
 
 DESCRIPTION = (
@@ -121,14 +121,7 @@ def _once(source: str) -> str | None:
         return None
     if not all(not_rebound(func, b, par) for b in ("dict", "iter")):
         return None
-    plans = {}
-    for line, assign, counts, loop in list(loop_sites(func, par)):
-        new = _plan(func, par, line, assign, counts, loop)
-        if new is not None:
-            plans[line] = (new, loop)
-    if not plans:
-        return None
-    return module.visit(Merge(plans)).code
+    return merge_loops(module, func, par, _plan)
 
 
 def rewrite(source: str) -> Rewrite | None:
