@@ -41,6 +41,7 @@ def outcome(source: str, imports, args):
 
 def same_behaviour(source: str, rewritten: tuple, inputs) -> None:
     new, imports = rewritten
+    compile(new, "<rewritten>", "exec")
     for args in inputs:
         assert outcome(new, imports, args) == outcome(source, (), args), args
 

@@ -5,19 +5,14 @@ many inputs, and the refusals where a precondition must hold the line.
 """
 from __future__ import annotations
 
-import copy
 import random
-import textwrap
 
 import pytest
 
 from optimizer.propose.patterns import append_comprehension, count_with_counter, emptiness_any, map_lambda
+from test_patterns import d, same_behaviour
 
 MODULES = [append_comprehension, count_with_counter, emptiness_any, map_lambda]
-
-
-def d(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
 
 
 def random_lists(n: int = 60, seed: int = 0) -> list[list]:
@@ -30,25 +25,6 @@ def random_lists(n: int = 60, seed: int = 0) -> list[list]:
 def int_lists(n: int = 60, seed: int = 1) -> list[list[int]]:
     rng = random.Random(seed)
     return [[rng.randrange(-3, 6) for _ in range(rng.randrange(9))] for _ in range(n)] + [[]]
-
-
-def outcome(source: str, imports, args):
-    ns: dict = {}
-    for line in imports:
-        exec(line, ns)
-    exec(source, ns)
-    func = [v for k, v in ns.items() if callable(v) and not k.startswith("__")][-1]
-    try:
-        return "ok", func(*copy.deepcopy(args))
-    except Exception as exc:            # exception type is part of the behaviour
-        return "raised", type(exc).__name__
-
-
-def same_behaviour(source: str, rewritten: tuple, inputs) -> None:
-    new, imports = rewritten
-    compile(new, "<rewritten>", "exec")
-    for args in inputs:
-        assert outcome(new, imports, args) == outcome(source, (), args), args
 
 
 # ------------------------------------------------------ append-loop-to-comprehension
