@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .scrub import TRACE_LIMIT, clean
+
 
 @dataclass(frozen=True)
 class Target:
@@ -115,6 +117,12 @@ class Outcome:
     trace: str = ""           # for a behaviour difference: original vs candidate, block by block
     stage: str = ""           # the check that rejected it ("parse", "capability", "tests", "equivalence", ...)
 
+    def __post_init__(self):
+        # The reason and the trace may quote what the candidate's code printed or raised:
+        # cleaned once here, before any prompt, report or terminal sees them (scrub.py).
+        self.reason = clean(self.reason)
+        self.trace = clean(self.trace, TRACE_LIMIT)
+
     def to_json(self) -> dict:
         m = self.measurement
         return {
@@ -199,6 +207,6 @@ class Report:
             "calibration": {name: {"speedup": round(m.speedup, 4), "ci": [round(m.ci[0], 4), round(m.ci[1], 4)],
                                    "samples": m.samples} for name, m in self.calibration.items()},
             "llm": {**asdict(self.llm), "cost_usd": round(self.llm.cost_usd, 6)},
-            "notes": list(self.notes),
+            "notes": [clean(note) for note in self.notes],
         }
 

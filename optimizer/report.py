@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from .model import Outcome, Report
+from .scrub import clean
 
 
 class View:
@@ -35,16 +36,18 @@ class View:
 
     # -- events ---------------------------------------------------------------
     def stage(self, text: str) -> None:
-        self.stage_text = text
+        from rich.markup import escape
+
+        self.stage_text = escape(text)
         if self.live:
             self.live.update(self._render())
         else:
-            self.console.print(f"[bold]»[/bold] {text}")
+            self.console.print(f"[bold]»[/bold] {self.stage_text}")
 
     def note(self, text: str) -> None:
         from rich.markup import escape
 
-        self.console.print(f"[yellow]![/yellow] {escape(text)}")
+        self.console.print(f"[yellow]![/yellow] {escape(clean(text))}")
 
     def candidates(self, target: str, total: int) -> None:
         if self.progress is not None:
@@ -59,7 +62,9 @@ class View:
             self.progress.advance(self.task)
             self.live.update(self._render())
         else:
-            self.console.print(f"  {_fate(outcome)}  {outcome.candidate.origin}: {outcome.reason}")
+            from rich.markup import escape
+
+            self.console.print(f"  {_fate(outcome)}  {escape(outcome.candidate.origin)}: {escape(outcome.reason)}")
 
     def close(self, report: Report) -> None:
         if self.live:
@@ -87,6 +92,7 @@ class View:
 
     def _table(self):
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title="candidates", expand=False)
         for col in ("target", "origin", "fate", "speedup", "reason"):
@@ -94,7 +100,9 @@ class View:
         for o in self.rows:
             m = o.measurement
             speed = f"{m.speedup:.2f}x [{m.ci[0]:.2f}, {m.ci[1]:.2f}]" if m else "-"
-            table.add_row(o.candidate.target.qualname, o.candidate.origin, _fate(o), speed, o.reason)
+            # Text, not markup: a reason quotes what the candidate printed or raised
+            table.add_row(Text(o.candidate.target.qualname), Text(o.candidate.origin), _fate(o), speed,
+                          Text(o.reason))
         return table
 
 
