@@ -56,6 +56,9 @@ def run(config: RunConfig, proposers: list[Proposer], report: Report, view, budg
     report.sandbox = sandbox.name
     for note in [warning] if warning else []:
         report.notes.append(note), view.note(note)
+    proposers, refusal = runnable_proposers(proposers, config.sandbox, sandbox)
+    for note in [refusal] if refusal else []:
+        report.notes.append(note), view.note(note)
     view.stage(f"copying {config.repo} into a private workspace")
     ws = Workspace(config.repo)
     try:
@@ -73,6 +76,23 @@ def run(config: RunConfig, proposers: list[Proposer], report: Report, view, budg
     finally:
         ws.close()
     return report
+
+
+def runnable_proposers(proposers: list[Proposer], chosen: str, sandbox: Sandbox) -> tuple[list[Proposer], str]:
+    """Model-written code runs only where the sandbox isolates files, unless the user chose
+    the process backend knowingly (--sandbox process). When "auto" fell back to it, the
+    untrusted proposers are not asked at all (no cost, no code), the catalog still runs,
+    and the note says what to do."""
+    if chosen != "auto" or sandbox.isolates_files:
+        return proposers, ""
+    untrusted = [p for p in proposers if not getattr(p, "trusted", False)]
+    if not untrusted:
+        return proposers, ""
+    names = ", ".join(p.name for p in untrusted)
+    return ([p for p in proposers if p not in untrusted],
+            f"not asking {names}: model-written code runs only in the bwrap sandbox, which cannot run here; "
+            "install bubblewrap (Debian/Ubuntu: apt-get install -y bubblewrap), or pass --sandbox process "
+            "to accept the risk. The offline pattern catalog still runs.")
 
 
 def locate(config: RunConfig, ws: Workspace, sandbox: Sandbox, report: Report, view) -> list[Target]:
@@ -129,6 +149,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
                f"proposing candidates for {target.qualname}")
     context = build_context(sandbox, ws, target, baseline, original, share, budget, for_model=iterating)
 
+    guard = _OriginalGuard(ws, baseline) if not sandbox.isolates_files else None
     standings, history, round_no, requests = Standings(target), [], 1, [None]
     try:
         while True:
@@ -146,6 +167,9 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
                 earlier = standings.duplicate_of(candidate)
                 outcome, new_text = (Outcome(candidate, "rejected", f"same code as {earlier}"), "") if earlier \
                     else evaluate(config, ws, sandbox, candidate, original, baseline, suite, settings)
+                tampered = guard.tampered() if guard else ""
+                if tampered:
+                    outcome, new_text = Outcome(candidate, "rejected", tampered, stage="integrity"), ""
                 report.outcomes.append(outcome)
                 this_round.append(outcome)
                 if candidate.origin.startswith("pattern:") and outcome.stage in NEAR_MISS_STAGES:
@@ -169,6 +193,32 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
             outcome, new_text = standings.best
             report.kept.append(keep(config.repo, config.out_dir, target, outcome.candidate, outcome.measurement,
                                     original, new_text, config.apply, report.notes))
-            if config.objective == "time":   # a verified slow->fast pair: later prompts retrieve it
+            # A verified slow->fast pair that later prompts retrieve: only from a sandbox that
+            # isolates files, so nothing the process backend let through is carried forward.
+            if config.objective == "time" and sandbox.isolates_files:
                 KeptExamples().add(target.name, textwrap.dedent(target.source), outcome.candidate.source,
                                    outcome.measurement.speedup)
+
+
+class _OriginalGuard:
+    """Where the sandbox does not isolate files (the process backend), a candidate's
+    process could change the copy the original is timed from, or its recorded calls
+    and outcomes. Both are fingerprinted (the recordings also kept in memory) before
+    the first candidate; after each one, a change rejects it and everything is put
+    back: the original's files from the user's repository, the recordings from memory."""
+
+    def __init__(self, ws: Workspace, baseline: Baseline):
+        self.ws = ws
+        self.oracle = {p: p.read_bytes() for p in (baseline.calls_file, baseline.expected_file) if p and p.exists()}
+        ws.protect_base()
+
+    def tampered(self) -> str:
+        """'' when all is as it was; else the rejection's reason (after restoring)."""
+        changed = self.ws.base_changes()
+        if changed:
+            self.ws.restore_base(changed)
+        for path, blob in self.oracle.items():
+            if not path.exists() or path.read_bytes() != blob:
+                path.write_bytes(blob)
+                changed.append(path.name)
+        return "changed the original's timing copy while it ran: " + ", ".join(changed[:3]) if changed else ""

@@ -8,8 +8,10 @@ they were.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -30,6 +32,7 @@ class Workspace:
         shutil.copytree(self.repo, self.base, symlinks=True,
                         ignore=lambda d, names: [n for n in names if n in _NOT_COPIED])
         self._count = 0
+        self._base_prints: dict[str, str] = {}
 
     def original_text(self, target: Target) -> str:
         return (self.base / target.file).read_text()
@@ -39,9 +42,57 @@ class Workspace:
         leave anything behind for the next one."""
         self._count += 1
         dst = self.root / f"cand{self._count}"
-        shutil.copytree(self.base, dst, symlinks=True)
+        shutil.copytree(self.base, dst, symlinks=True, copy_function=_copy_writable)
         (dst / target.file).write_text(new_text)
         return dst
+
+    # -- the original's copy, where no sandbox isolates files -----------------------
+    # Under the process backend a candidate's process could write into `base`, from
+    # which the original is timed and every later candidate is copied. So its files are
+    # made read-only (which binds every user but root) and fingerprinted; after each
+    # candidate the loop asks what changed, rejects the candidate and restores them.
+
+    def protect_base(self) -> None:
+        for path in self._base_files():
+            path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        self._base_prints = self._fingerprint_base()
+
+    def base_changes(self) -> list[str]:
+        """Files of base (outside its .home) changed or removed since protect_base, and
+        code added (what Python would load: .py, .pyc, .pth, extension modules). Other new
+        files are left alone: the original's benchmark may write its output there."""
+        if not self._base_prints:
+            return []
+        now = self._fingerprint_base()
+        added = [k for k in now.keys() - self._base_prints.keys() if k.endswith(_CODE_SUFFIXES)]
+        changed = [k for k in self._base_prints if now.get(k) != self._base_prints[k]]
+        return sorted(added + changed)
+
+    def restore_base(self, changed: list[str]) -> None:
+        """Put back the user's version of each changed file (remove what was added)."""
+        for rel in changed:
+            dst, src = self.base / rel, self.repo / rel
+            if dst.is_dir() and not dst.is_symlink():
+                shutil.rmtree(dst, ignore_errors=True)
+            else:
+                dst.unlink(missing_ok=True)
+            if rel in self._base_prints and src.is_file():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dst)
+        self.protect_base()
+
+    def _base_files(self) -> list[Path]:
+        return [p for p in self.base.rglob("*") if p.is_file() and not p.is_symlink()
+                and ".home" not in p.relative_to(self.base).parts]
+
+    def _fingerprint_base(self) -> dict[str, str]:
+        prints = {}
+        for path in self._base_files():
+            try:
+                prints[str(path.relative_to(self.base))] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                prints[str(path.relative_to(self.base))] = ""
+        return prints
 
     def scratch(self, name: str) -> Path:
         path = self.root / name
@@ -53,6 +104,16 @@ class Workspace:
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+_CODE_SUFFIXES = (".py", ".pyc", ".pth", ".so", ".pyd")
+
+
+def _copy_writable(src: str, dst: str) -> str:
+    """copy2, and the copy writable by its owner (base's files may be read-only)."""
+    shutil.copy2(src, dst)
+    os.chmod(dst, os.stat(dst).st_mode | stat.S_IWUSR)
+    return dst
 
 
 def unified_diff(rel_path: str, old: str, new: str) -> str:

@@ -41,6 +41,10 @@ class ProposalContext:
 
 class Proposer(Protocol):
     name: str
+    # False for code written by a model (or replayed from one): adversarial by assumption,
+    # it runs only in a sandbox that isolates files unless the user chose --sandbox process.
+    # True only for the offline catalog, whose rewrites are this package's own code.
+    trusted: bool
 
     def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:
         """Up to k candidates. Never raises for a bad answer: such a candidate carries `error`."""

@@ -59,6 +59,7 @@ class LLMProposer:
                  cache: ResponseCache | None = None, record: Transcript | None = None):
         self.name = model
         self.model = model
+        self.trusted = False
         self.api_base = api_base
         if api_key is None and api_base and model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
             api_key = "no-key"   # an OpenAI-compatible local server; the client insists on some key
@@ -183,6 +184,7 @@ class ReplayProposer:
     def __init__(self, transcript: Transcript):
         self.transcript = transcript
         self.name = transcript.model or "replay"
+        self.trusted = False
         self.usage = LLMUsage()
 
     def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:
