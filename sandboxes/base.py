@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Protocol, Sequence
@@ -13,7 +14,10 @@ class Limits:
     memory_bytes: int | None = 4 * 1024**3      # address space per process
     max_processes: int | None = 512             # tasks (processes and threads) of the whole run, where
                                                 # a pids cgroup can be made; else RLIMIT_NPROC (not for root)
-    file_bytes: int | None = 1024**3
+    file_bytes: int | None = 1024**3            # RLIMIT_FSIZE: the largest file a process may write
+                                                # (the smaller of this and disk_bytes applies)
+    disk_bytes: int | None = 512 * 1024**2      # growth of the used space of the file system(s) the run
+                                                # may write to (see process.run_contained for the bound)
 
 
 @dataclass
@@ -23,8 +27,10 @@ class RunResult:
     stderr: str
     seconds: float
     timed_out: bool = False
-    limit: str = ""             # which limit stopped it: "timeout", "cpu time", "memory", "file size", "processes"
+    limit: str = ""             # which limit stopped it: "timeout", "cpu time", "memory", "file size",
+                                # "processes", "disk"
     peak_bytes: int = 0         # peak resident memory of the largest process reaped (0 when unknown)
+    disk_bytes: int = 0         # with limit == "disk": the limit it went over
 
     @property
     def ok(self) -> bool:
@@ -50,7 +56,9 @@ class RunResult:
                 "cpu time": "killed: CPU time limit",
                 "memory": "ran out of memory (the sandbox's limit)",
                 "file size": "killed: file size limit",
-                "processes": "hit the sandbox's process limit"}.get(self.limit, "")
+                "processes": "hit the sandbox's process limit",
+                "disk": f"wrote more than {self.disk_bytes // 1024**2} MiB to disk (the sandbox's limit)",
+                }.get(self.limit, "")
 
 
 class Sandbox(Protocol):
@@ -74,8 +82,17 @@ class Sandbox(Protocol):
 # cloud credentials, whatever their names) stays outside.
 _ALLOWED = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "SYSTEMROOT")
 
+# One hash seed per optimizer process, drawn at import: str/bytes hashes are randomised
+# as in the user's own runs (no known value of hash("literal") to recognise the harness
+# by), yet the original and every candidate of a run share it, so outcomes recorded
+# under it are compared under it (set iteration order, for one).
+HASH_SEED = str(secrets.randbelow(2**32 - 1) + 1)
+
 
 def scrubbed_env(workspace: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed variables plus the run's own: HOME is `workspace/.home` (the bwrap
+    backend shows the user's real home path instead, as an empty tmpfs), PYTHONHASHSEED
+    is this process's random HASH_SEED (not 0)."""
     env = {k: os.environ[k] for k in _ALLOWED if k in os.environ}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     home = workspace / ".home"
@@ -85,7 +102,7 @@ def scrubbed_env(workspace: Path, extra: Mapping[str, str] | None = None) -> dic
         # hypothesis keeps its example database in the working directory otherwise
         "HYPOTHESIS_STORAGE_DIRECTORY": str(home / ".hypothesis"),
         "PYTHONDONTWRITEBYTECODE": "1",   # a stale .pyc must never stand in for a candidate
-        "PYTHONHASHSEED": "0",
+        "PYTHONHASHSEED": HASH_SEED,
         "PYTHONNOUSERSITE": "1",
         "PYTHONUNBUFFERED": "1",
     })

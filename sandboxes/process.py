@@ -8,12 +8,14 @@ that is what the bwrap backend adds.
 """
 from __future__ import annotations
 
+import locale
 import os
 import resource
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -33,7 +35,8 @@ class ProcessSandbox:
         private_tmp = tempfile.mkdtemp(prefix="optimize-tmp-")
         env.update(TMPDIR=private_tmp, TMP=private_tmp, TEMP=private_tmp)
         try:
-            return run_contained(list(cmd), workspace, env, limits, timeout, stdin=stdin)
+            return run_contained(list(cmd), workspace, env, limits, timeout, stdin=stdin,
+                                 watch=[private_tmp, *writable])
         finally:
             shutil.rmtree(private_tmp, ignore_errors=True)
 
@@ -54,47 +57,186 @@ class _Popen(subprocess.Popen):
         return (pid, status)
 
 
+# Of each output stream, the first and the last KEEP_BYTES are kept; what lies between
+# is counted and dropped as it arrives (a candidate printing gigabytes costs 2 x 128 KiB).
+KEEP_BYTES = 64 * 1024
+# How often the disk watchdog looks at the file systems a run can write to.
+DISK_POLL_SECONDS = 0.1
+
+
 def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Limits,
-                  timeout: float, signal_of=lambda rc: -rc if rc < 0 else 0, stdin: str | None = None) -> RunResult:
+                  timeout: float, signal_of=lambda rc: -rc if rc < 0 else 0, stdin: str | None = None,
+                  watch: Sequence[Path] = ()) -> RunResult:
     """Start argv in a new session under the limits, wait at most `timeout`, and
     leave nothing of it running. signal_of(returncode): the signal that ended the
-    command, 0 if none (a wrapper such as bwrap reports it as 128 + N)."""
+    command, 0 if none (a wrapper such as bwrap reports it as 128 + N).
+
+    Output: stdout and stderr are read as they come by two threads, each keeping its
+    first and last KEEP_BYTES (a marker line says how much was dropped between), so
+    memory stays bounded and nothing goes to disk.
+
+    Disk: a watchdog polls the used space of the file systems holding `cwd` and the
+    paths in `watch` every DISK_POLL_SECONDS and kills the run when it has grown by
+    more than `limits.disk_bytes` since the start (limit "disk"); RLIMIT_FSIZE caps
+    each file at the same size. So the host's disk grows by at most disk_bytes plus
+    what the disk can write in one poll interval (plus the kill's latency). The
+    measure is of the whole file system: other processes writing to (or deleting
+    from) it at the same time count too."""
     group = PidsGroup.make(limits.max_processes) if limits.max_processes else None
+    disk = _DiskWatch([cwd, *watch], limits.disk_bytes) if limits.disk_bytes else None
     start = time.perf_counter()
     try:
         proc = _Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                       start_new_session=True, preexec_fn=_preexec(limits, group, _nproc_limit(limits, group)))
     except (OSError, subprocess.SubprocessError) as exc:
         if group:
             group.close()
         return RunResult(127, "", f"cannot start {argv[0]}: {exc}", 0.0)
-    timed_out = False
+    out, err = _Capped(), _Capped()
+    threads = [_thread(_pump, proc.stdout, out), _thread(_pump, proc.stderr, err)]
+    if stdin is not None:
+        threads.append(_thread(_feed, proc.stdin, stdin.encode(_ENCODING, errors="replace")))
+    if disk:
+        _thread(disk.watch, lambda: _kill_all(proc, group))
+    timed_out = lost = False
     try:
-        out, err = proc.communicate(input=stdin, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_all(proc, group)
         try:
-            out, err = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:   # an escaped descendant still holds our pipes
+            proc.wait(timeout=timeout)
+            for t in threads:   # EOF on both pipes: a finished command's stray children may hold them
+                t.join(max(0.0, start + timeout - time.perf_counter()))
+            if any(t.is_alive() for t in threads):
+                raise subprocess.TimeoutExpired(argv, timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_all(proc, group)
+            for t in threads:
+                t.join(max(0.0, start + timeout + 10 - time.perf_counter()))
+            lost = any(t.is_alive() for t in threads)   # an escaped descendant still holds our pipes
             proc.kill()
-            out, err = "", "(output lost: a process outside the sandbox's reach kept it open)"
             proc.wait()
     except BaseException:
         _kill_all(proc, group)   # Ctrl-C: leave nothing running behind us
         proc.wait()
         raise
     finally:
+        if disk:
+            disk.stop()   # before the group goes: the watchdog never kills once the run is over
         _kill_all(proc, group)   # stray grandchildren of a finished command
         hit_pids = bool(group and group.hit_limit())
         if group:
             group.close()
+    if not lost:
+        for pipe in (proc.stdout, proc.stderr, proc.stdin):
+            if pipe:
+                pipe.close()
     seconds = time.perf_counter() - start
     rc = proc.returncode
+    stdout, stderr = out.text(), err.text()
+    if lost:
+        stderr += "\n(output cut short: a process outside the sandbox's reach kept it open)"
     peak = proc.rusage.ru_maxrss * 1024 if proc.rusage else 0
-    return RunResult(rc, out, err, seconds, timed_out=timed_out, peak_bytes=peak,
-                     limit=_which_limit(rc, signal_of(rc or 0), timed_out, hit_pids, out + err))
+    hit_disk = bool(disk and disk.exceeded)
+    return RunResult(rc, stdout, stderr, seconds, timed_out=timed_out, peak_bytes=peak,
+                     limit="disk" if hit_disk else _which_limit(rc, signal_of(rc or 0), timed_out, hit_pids,
+                                                                stdout + stderr),
+                     disk_bytes=limits.disk_bytes if hit_disk else 0)
+
+
+_ENCODING = locale.getpreferredencoding(False)
+
+
+class _Capped:
+    """The first and the last KEEP_BYTES of a stream, and how many bytes it had."""
+
+    def __init__(self, keep: int = KEEP_BYTES):
+        self.keep, self.total = keep, 0
+        self.head, self.tail = bytearray(), bytearray()
+
+    def feed(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = self.keep - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if len(chunk) >= self.keep:
+            self.tail[:] = chunk[-self.keep:]
+        elif chunk:
+            self.tail += chunk
+            del self.tail[:max(0, len(self.tail) - self.keep)]
+
+    def text(self) -> str:
+        omitted = self.total - len(self.head) - len(self.tail)
+        data = self.head.decode(_ENCODING, errors="replace")
+        if omitted:
+            data += f"\n… [{omitted} bytes of output omitted] …\n"
+        data += self.tail.decode(_ENCODING, errors="replace")
+        return data.replace("\r\n", "\n").replace("\r", "\n")   # as text=True's universal newlines
+
+
+def _thread(target, *args) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
+def _pump(pipe, sink: _Capped) -> None:
+    fd = pipe.fileno()
+    try:
+        while chunk := os.read(fd, 65536):
+            sink.feed(chunk)
+    except OSError:
+        pass
+
+
+def _feed(pipe, data: bytes) -> None:
+    try:
+        pipe.write(data)
+        pipe.close()
+    except (BrokenPipeError, OSError, ValueError):   # it exited (or closed stdin) without reading it all
+        pass
+
+
+class _DiskWatch:
+    """Kills the run once the used space of the file systems it can write to grew by
+    more than `limit` bytes since the start."""
+
+    def __init__(self, paths: Sequence[Path], limit: int):
+        self.limit, self.exceeded = limit, False
+        self.paths: dict[int, str] = {}   # one path per file system
+        for path in paths:
+            try:
+                self.paths.setdefault(os.stat(path).st_dev, str(path))
+            except OSError:
+                continue
+        self.start = self._used()
+        self._lock, self._done = threading.Lock(), False
+
+    def _used(self) -> int:
+        used = 0
+        for path in self.paths.values():
+            try:
+                st = os.statvfs(path)
+            except OSError:
+                continue
+            used += (st.f_blocks - st.f_bfree) * st.f_frsize
+        return used
+
+    def watch(self, kill) -> None:
+        while True:
+            time.sleep(DISK_POLL_SECONDS)
+            grown = self._used() - self.start
+            with self._lock:
+                if self._done:
+                    return
+                if grown > self.limit:
+                    self.exceeded = True
+                    kill()
+                    return
+
+    def stop(self) -> None:
+        with self._lock:
+            self._done = True
 
 
 def _which_limit(rc: int | None, sig: int, timed_out: bool, hit_pids: bool, output: str) -> str:
@@ -137,7 +279,7 @@ def _preexec(limits: Limits, group: PidsGroup | None, nproc: int | None):
         pairs = [
             (resource.RLIMIT_CPU, limits.cpu_seconds),
             (resource.RLIMIT_AS, limits.memory_bytes),
-            (resource.RLIMIT_FSIZE, limits.file_bytes),
+            (resource.RLIMIT_FSIZE, min(filter(None, (limits.file_bytes, limits.disk_bytes)), default=None)),
             (resource.RLIMIT_NPROC, nproc),
         ]
         for which, value in pairs:

@@ -206,3 +206,56 @@ def test_file_size_limit(sandbox, tmp_path):
     code = "open('big', 'wb').write(b'x' * 4 * 1024**2)"
     r = sandbox.run(py(code), tmp_path, limits=Limits(file_bytes=1024**2), timeout=30)
     assert not r.ok and r.limit == "file size"
+
+
+# --- output and disk ------------------------------------------------------------------
+
+def test_output_is_capped_and_never_held_whole(sandbox, tmp_path):
+    """~2 GB printed: the result keeps its head and tail, the optimizer's memory does not grow."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # KiB
+    code = "import sys; [sys.stdout.write('x' * 65536) for _ in range(32768)]; sys.stdout.write('THE END')"
+    r = sandbox.run(py(code), tmp_path, timeout=120)
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert r.ok, r.stderr
+    assert len(r.stdout) < 200_000 and r.stdout.startswith("xxx") and r.stdout.endswith("THE END")
+    assert f"[{2 * 1024**3 + 7 - 2 * 64 * 1024} bytes of output omitted]" in r.stdout
+    assert grown < 50 * 1024, f"peak RSS grew by {grown} KiB"
+
+
+def test_stdin_is_delivered_and_small_output_is_whole(sandbox, tmp_path):
+    r = sandbox.run(py("import sys; print(sys.stdin.readline().strip()[::-1]); print('e' * 70000, file=sys.stderr)"),
+                    tmp_path, timeout=30, stdin="seal\n")
+    assert r.ok and r.stdout == "laes\n" and r.stderr == "e" * 70000 + "\n"
+
+
+def _used(path: Path) -> int:
+    st = os.statvfs(path)
+    return (st.f_blocks - st.f_bfree) * st.f_frsize
+
+
+def test_disk_growth_is_bounded(sandbox, tmp_path):
+    """64 MiB files in a loop (4 GB in all) inside the workspace: stopped near the limit."""
+    limit = 200 * 1024**2
+    code = ("import os\nblock = b'x' * 1024**2\nfor i in range(64):\n"
+            "    with open(f'big-{i}', 'wb') as fh:\n"
+            "        for _ in range(64):\n            fh.write(block)\n")
+    try:
+        before = _used(tmp_path)
+        r = sandbox.run(py(code), tmp_path, limits=Limits(disk_bytes=limit), timeout=120)
+        grown = _used(tmp_path) - before           # nothing of the workspace deleted yet
+        assert not r.ok and r.limit == "disk" and r.killed_by_limit, (r.limit, r.stderr[-500:])
+        assert r.why_stopped() == "wrote more than 200 MiB to disk (the sandbox's limit)"
+        # the bound: the limit plus what the disk writes in one poll interval (other writers count too)
+        assert grown < limit + 150 * 1024**2, f"grew by {grown / 1024**2:.0f} MiB"
+    finally:
+        for f in tmp_path.glob("big-*"):
+            f.unlink()
+
+
+def test_file_size_is_capped_at_the_disk_limit(sandbox, tmp_path):
+    r = sandbox.run(py("open('big', 'wb').write(b'x' * 8 * 1024**2)"), tmp_path,
+                    limits=Limits(disk_bytes=4 * 1024**2), timeout=30)
+    assert not r.ok and r.limit in ("file size", "disk")
+    (tmp_path / "big").unlink(missing_ok=True)
