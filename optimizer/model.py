@@ -135,6 +135,9 @@ class Outcome:
             "ci": [round(m.ci[0], 4), round(m.ci[1], 4)] if m else None,
             **({"measurement": m.to_json()} if m else {}),
             **({"trace": self.trace} if self.trace else {}),
+            # what was judged, kept or not: the code as proposed (a model's too)
+            "source": self.candidate.source,
+            "imports": list(self.candidate.imports),
         }
 
 
