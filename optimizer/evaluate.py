@@ -14,7 +14,8 @@ from sandboxes import Sandbox
 from .measure.caching import memoizes
 from .measure.decide import decide
 from .measure.instructions import measure_instructions
-from .measure.runner import MeasureError, MeasureSettings, measure, measure_bench, peak_memory
+from .measure.runner import (MeasureError, MeasureSettings, TimedOutcomeMismatch, first_calls_note, measure,
+                             measure_bench, peak_memory)
 from .model import Candidate, Outcome, Target
 from .target import replace_definition
 from .verify import Baseline, TestRun, verify
@@ -78,14 +79,21 @@ def evaluate(config: "RunConfig", ws: Workspace, sandbox: Sandbox, candidate: Ca
             if config.metric == "instructions":
                 m = measure_instructions(sandbox, ws.base, workspace, baseline)
             else:
-                m = measure(sandbox, ws.base, workspace, baseline, settings, cold=bool(memoizes(candidate.source)))
-            m.peak_bytes = peak_memory(sandbox, ws.base, workspace, baseline, settings)
+                # A cache the source shows goes straight to first calls; measure finds the others.
+                m = measure(sandbox, ws.base, workspace, baseline, settings, cold=memoizes(candidate.source),
+                            strictness=config.strictness)
+            m.peak_bytes = peak_memory(sandbox, ws.base, workspace, baseline, settings, config.strictness)
             keep_it, why = decide(m, config.objective, config.min_speedup)
             if keep_it and config.bench:   # confirm on the real workload what passed on the calls
                 m.bench = measure_bench(sandbox, ws.base, workspace, config.bench,
                                         lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds,
                                         timeout=bench_timeout(baseline))
                 keep_it, why = decide(m, config.objective, config.min_speedup)
+            cold = first_calls_note(m)
+            why += f"; {cold}" if cold else ""
+        except TimedOutcomeMismatch as exc:
+            return Outcome(candidate, "rejected", f"its timed calls behaved differently from the replay: {exc}",
+                           stage="timing"), new_text
         except MeasureError as exc:
             return Outcome(candidate, "rejected", f"measurement failed: {exc}"), new_text
         return Outcome(candidate, "kept" if keep_it else "rejected",

@@ -109,10 +109,15 @@ def test_a_cache_does_not_fake_speed_when_timed_cold(tmp_path):
     with prepared(tmp_path, CACHED, "square_sum") as (ws, sandbox, t, b):
         cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, MEMO, ("import functools",)))
         settings = MeasureSettings(rounds=3, max_rounds=3)
-        warm = measure(sandbox, ws.base, cand, b, settings)
-        cold = measure(sandbox, ws.base, cand, b, settings, cold=True)
+        warm = measure(sandbox, ws.base, cand, b, settings, probe_caching=False)
+        cold = measure(sandbox, ws.base, cand, b, settings, cold="decorated with lru_cache")
         assert warm.speedup > 5                     # repeated loops hit the cache: a fake gain
         assert cold.ci[0] < 1.3 and "cold pass" in cold.workload, cold
+        assert "its source suggests a cache (decorated with lru_cache)" in cold.workload
+        # Without the static hint, its first calls give it away: judged on them, no gain.
+        found = measure(sandbox, ws.base, cand, b, settings)
+        assert found.ci[0] < 1.3 and "judged on first calls (one cold pass per process): its repeated calls gain" \
+            in found.workload and found.workload.endswith("(it caches results between calls)"), found
 
 
 def test_noise_calibration_against_an_identical_copy(tmp_path):

@@ -1,7 +1,28 @@
 """Time original and candidate in fresh worker processes, alternating
-A B, B A, A B ... so that drift in the machine's load hits both sides."""
+A B, B A, A B ... so that drift in the machine's load hits both sides.
+
+Two checks keep a candidate from faking speed in the timing workers:
+
+- What is timed is judged (bootstrap/timeit_worker.py): in every mode but the
+  instruction count, the worker compares the results of calls it actually timed
+  (one random pass per sample) with the original's recorded outcomes, under the
+  replay's --rtol/--loose-errors. A difference raises TimedOutcomeMismatch for
+  the candidate (evaluate rejects it: "its timed calls behaved differently from
+  the replay: ..."); on the original's side, or its identical copy in the A/A
+  calibration, it is a plain MeasureError (the oracle itself does not hold).
+- Caches are found by behaviour, not only by syntax (caching.memoizes): before
+  the warm rounds, FIRST_CALL_PROBES cold workers per side time one pass each in
+  a fresh process (the captured calls' first calls). After the minimum warm
+  rounds, a candidate whose repeated calls gain more than FIRST_CALL_FACTOR
+  times what the original's gain over their first calls (medians), and whose
+  first-call speedup interval lies wholly below its warm one, caches results
+  between calls: it is judged on first calls instead (the whole measurement in
+  cold mode, the probes counting as its first rounds), and the workload text
+  says why. See stats.caches for the rule.
+"""
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, replace
@@ -11,12 +32,23 @@ from sandboxes import Sandbox
 
 from ..model import Measurement
 from ..verify.capture import Baseline
+from ..verify.equivalence import Strictness
 from ..verify.runs import new_seal, python_env, worker_command
 from . import stats
+
+FIRST_CALL_PROBES = 3      # cold workers per side that time the captured calls' first calls
+FIRST_CALL_FACTOR = 2.0    # repeated calls gaining more than this times the original's gain: a cache
+JUDGED_COLD = "judged on first calls"
 
 
 class MeasureError(Exception):
     """A worker failed; the message says how."""
+
+
+class TimedOutcomeMismatch(MeasureError):
+    """The candidate's timed calls did not do what the replay recorded of the original:
+    it behaves for the replay worker and differently while it is timed. The message
+    names the call, the run it was timed in, and what differed."""
 
 
 @dataclass(frozen=True)
@@ -31,43 +63,101 @@ class MeasureSettings:
 
 
 def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
-            settings: MeasureSettings = MeasureSettings(), cold: bool = False) -> Measurement:
+            settings: MeasureSettings = MeasureSettings(), cold: bool | str = False,
+            strictness: Strictness | None = None, probe_caching: bool = True) -> Measurement:
     """Interleaved A/B timing. Rounds are added (up to max_rounds and the time budget)
-    while the interval still straddles the threshold. cold=True: one pass per fresh
-    process, for candidates that cache results between calls."""
+    while the interval still straddles the threshold. cold=True (or a reason, as
+    caching.memoizes gives): one pass per fresh process, for candidates that cache
+    results between calls. probe_caching: also time first calls in fresh processes
+    and switch to cold mode when the candidate's repeated calls gain far more than
+    the original's (see the module docstring); calibrate's A/A leaves it off."""
     start = time.monotonic()
-    loops, mode, per_worker = 1, "cold", 1
-    if not cold:
-        loops = int(_run(sandbox, base, baseline, 0, settings.sample_seconds, settings.timeout)["loops"])
-        mode, per_worker = "warm", settings.samples_per_worker
+    options = _options(strictness)
+    run = functools.partial(_run, sandbox, baseline=baseline, timeout=settings.timeout, options=options)
+    n = len(baseline.workload)
+    if cold:
+        why = cold if isinstance(cold, str) else "state kept between calls"
+        sides, ci = _rounds(run, base, candidate, settings, start, "cold", 1, 1, cold=True)
+        return _measurement(sides, ci, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
+                                       f"its source suggests a cache ({why})")
+    loops = int(run(base, loops=0, samples=settings.sample_seconds, judged="original")["loops"])
+    first: dict[str, list[float]] = {"a": [], "b": []}
+    if probe_caching:
+        for i in range(FIRST_CALL_PROBES):
+            for side, workspace in _alternate(i, base, candidate):
+                out = run(workspace, loops=1, samples=1, mode="cold", judged=_who(side))
+                first[side].append(float(out["samples"][0]))
+        # The warm rounds this decision needs; more only once it is taken.
+        sides, ci = _rounds(run, base, candidate, replace(settings, max_rounds=settings.rounds), start,
+                            "warm", loops, settings.samples_per_worker)
+        gains = stats.first_call_gains(first["a"], sides["a"], first["b"], sides["b"])
+        if stats.caches(first["a"], sides["a"], first["b"], sides["b"], FIRST_CALL_FACTOR):
+            cold_sides, ci = _rounds(run, base, candidate, settings, start, "cold", 1, 1, cold=True,
+                                     sides={s: list(v) for s, v in first.items()})
+            return _measurement(cold_sides, ci, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
+                                                f"its repeated calls gain {_x(gains[1])} over its first, the "
+                                                f"original's {_x(gains[0])} (it caches results between calls)")
+    else:
+        sides = None
+    sides, ci = _rounds(run, base, candidate, settings, start, "warm", loops, settings.samples_per_worker,
+                        sides=sides)
+    return _measurement(sides, ci, f"{n} captured calls")
+
+
+def first_calls_note(m: Measurement) -> str:
+    """'judged on first calls: ...' when the measurement was made cold, for the outcome's reason."""
+    at = m.workload.find(JUDGED_COLD)
+    if at < 0:
+        return ""
+    rest = m.workload[at + len(JUDGED_COLD):]
+    rest = rest.split(": ", 1)[1] if ": " in rest else rest
+    return f"{JUDGED_COLD}: {rest}"
+
+
+def _rounds(run, base: Path, candidate: Path, settings: MeasureSettings, start: float, mode: str, loops: int,
+            per_worker: int, cold: bool = False, sides: dict[str, list[float]] | None = None):
+    """Alternating rounds (continuing `sides`, if given) until decided: (sides, interval)."""
     scale = settings.samples_per_worker if cold else 1   # cold workers give one sample: more of them
-    sides: dict[str, list[float]] = {"a": [], "b": []}
-    rounds = 0
+    sides = sides or {"a": [], "b": []}
+    rounds = len(sides["a"])
     while True:
+        if rounds >= settings.rounds * scale:
+            ci = stats.bootstrap_ci(sides["a"], sides["b"])
+            undecided = ci[0] < settings.threshold <= ci[1]
+            if not undecided or rounds >= settings.max_rounds * scale \
+                    or time.monotonic() - start > settings.budget_seconds:
+                return sides, ci
         for side, workspace in _alternate(rounds, base, candidate):
-            out = _run(sandbox, workspace, baseline, loops, per_worker, settings.timeout, mode)
+            out = run(workspace, loops=loops, samples=per_worker, mode=mode, judged=_who(side))
             # One value per worker: samples of one process share its load and placement,
             # so they are not independent; the interval is over workers.
             sides[side].append(stats.median([float(x) for x in out["samples"]]))
         rounds += 1
-        if rounds < settings.rounds * scale:
-            continue
-        ci = stats.bootstrap_ci(sides["a"], sides["b"])
-        undecided = ci[0] < settings.threshold <= ci[1]
-        if not undecided or rounds >= settings.max_rounds * scale or time.monotonic() - start > settings.budget_seconds:
-            break
+
+
+def _measurement(sides: dict[str, list[float]], ci: tuple[float, float], workload: str) -> Measurement:
     a, b = sides["a"], sides["b"]
-    workload = f"{len(baseline.workload)} captured calls"
-    workload += ", one cold pass per process (the candidate caches results)" if cold else ""
     return Measurement(speedup=stats.speedup(a, b), ci=ci, baseline_s=stats.median(a),
                        candidate_s=stats.median(b), samples=len(a), workload=workload)   # samples: workers per side
 
 
+def _x(gain: float) -> str:
+    return f"{gain:.1f}x" if gain < 10 else f"{gain:.0f}x"
+
+
+def _who(side: str) -> str:
+    return "original" if side == "a" else "candidate"
+
+
 def peak_memory(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
-                settings: MeasureSettings = MeasureSettings()) -> tuple[int, int]:
-    """Peak traced memory of one pass over the captured calls: (original, candidate)."""
-    return tuple(int(_run(sandbox, w, baseline, 1, 1, settings.timeout, "memory")["peak_bytes"])
-                 for w in (base, candidate))
+                settings: MeasureSettings = MeasureSettings(),
+                strictness: Strictness | None = None) -> tuple[int, int]:
+    """Peak traced memory of one pass over the captured calls: (original, candidate).
+    Each call's result is judged too, outside the traced peak."""
+    options = _options(strictness)
+    return tuple(int(_run(sandbox, w, baseline=baseline, loops=1, samples=1, timeout=settings.timeout,
+                          mode="memory", options=options, judged=who)["peak_bytes"])
+                 for w, who in ((base, "original"), (candidate, "candidate")))
 
 
 def measure_bench(sandbox: Sandbox, base: Path, candidate: Path, command: str, env_for,
@@ -86,12 +176,14 @@ def measure_bench(sandbox: Sandbox, base: Path, candidate: Path, command: str, e
                        candidate_s=stats.median(b), samples=len(a), workload=f"--bench {command!r}")
 
 
-def calibrate(sandbox: Sandbox, base: Path, copy: Path, baseline: Baseline,
-              settings: MeasureSettings) -> tuple[MeasureSettings, Measurement, str]:
+def calibrate(sandbox: Sandbox, base: Path, copy: Path, baseline: Baseline, settings: MeasureSettings,
+              strictness: Strictness | None = None) -> tuple[MeasureSettings, Measurement, str]:
     """A/A: the original against an identical copy measures this machine's noise now.
     When that interval reaches the threshold, every candidate gets the most rounds
-    (and the note says so) rather than a decision noise could have made."""
-    noise = measure(sandbox, base, copy, baseline, replace(settings, max_rounds=settings.rounds))   # fixed rounds
+    (and the note says so) rather than a decision noise could have made. Both sides'
+    timed calls are judged: a mismatch here means the original itself cannot be timed."""
+    noise = measure(sandbox, base, copy, baseline, replace(settings, max_rounds=settings.rounds),   # fixed rounds
+                    strictness=strictness, probe_caching=False)
     low, high = noise.ci
     if high < settings.threshold and low > 1 / settings.threshold:
         return settings, noise, ""
@@ -107,17 +199,25 @@ def _alternate(i: int, base: Path, candidate: Path) -> tuple[tuple[str, Path], t
     return (("a", base), ("b", candidate)) if i % 2 == 0 else (("b", candidate), ("a", base))
 
 
+def _options(strictness: Strictness | None) -> tuple[str, str]:
+    """The replay's comparison options, as the timing worker's last two arguments."""
+    strictness = strictness or Strictness()
+    return repr(float(strictness.rtol)), "1" if strictness.loose_errors else "0"
+
+
 def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samples, timeout: float,
-         mode: str = "warm") -> dict:
-    """One worker process; loops=0 asks it to calibrate instead."""
+         mode: str = "warm", options: tuple[str, str] = ("0.0", "0"), judged: str = "candidate") -> dict:
+    """One worker process; loops=0 asks it to calibrate instead. judged: whose worker it
+    is ("original" or "candidate"), which decides what a timed-outcome mismatch means."""
     t = baseline.target
     (workspace / ".home").mkdir(exist_ok=True)
     out_file = workspace / ".home" / "timing.json"
     out_file.unlink(missing_ok=True)
     indices = workspace / ".home" / "measure-indices.json"
     indices.write_text(json.dumps(baseline.workload))
+    expected = baseline.expected_file or "-"
     cmd = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices,
-                         out_file, loops, samples, mode)
+                         out_file, loops, samples, mode, expected, *options)
     seal = new_seal()
     result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout, stdin=seal + "\n")
     if result.limit:
@@ -130,4 +230,9 @@ def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samp
         data = None
     if not isinstance(data, dict) or data.get("seal") != seal:
         raise MeasureError("the timing result was not written by the worker (forged)")
+    mismatch = data.get("mismatch")
+    if mismatch:
+        if judged == "original":
+            raise MeasureError(f"the original's own timed calls differ from its replay: {mismatch}")
+        raise TimedOutcomeMismatch(str(mismatch))
     return data

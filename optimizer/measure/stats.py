@@ -34,3 +34,30 @@ def bootstrap_ci(baseline: list[float], candidate: list[float], confidence: floa
 def significant(ci: tuple[float, float], min_speedup: float) -> bool:
     """Keep only when the whole interval clears the threshold."""
     return ci[0] >= min_speedup
+
+
+def first_call_gains(first_a: list[float], warm_a: list[float], first_b: list[float],
+                     warm_b: list[float]) -> tuple[float, float]:
+    """(original, candidate): how much faster a repeated pass over the calls is than the
+    first pass in a fresh process, as medians of seconds per pass."""
+    return median(first_a) / median(warm_a), median(first_b) / median(warm_b)
+
+
+def caches(first_a: list[float], warm_a: list[float], first_b: list[float], warm_b: list[float],
+           factor: float = 2.0) -> bool:
+    """Does the candidate cache results between calls, judged by behaviour?
+
+    Yes when both hold:
+    - its repeated calls gain more than `factor` times what the original's gain over
+      their first calls (medians; equivalently, its warm speedup is more than `factor`
+      times its first-call speedup), and
+    - its first-call speedup's interval lies wholly below its warm speedup's: first
+      passes of tiny functions are noisy, and a few slow cold processes alone must
+      not make a candidate look like a cache.
+    A first-call cost both sides pay (imports, the interpreter warming up) cancels in
+    the ratio; a cache, which only the candidate has, does not.
+    """
+    gain_a, gain_b = first_call_gains(first_a, warm_a, first_b, warm_b)
+    if gain_b <= factor * gain_a:
+        return False
+    return bootstrap_ci(first_a, first_b)[1] < bootstrap_ci(warm_a, warm_b)[0]

@@ -1,53 +1,165 @@
 """Time a function over replayed calls, in a fresh process (pyperf's worker model).
 
-  timeit_worker.py MODULE QUALNAME CALLS INDICES_JSON OUT_JSON LOOPS SAMPLES [MODE]
+  timeit_worker.py MODULE QUALNAME CALLS INDICES_JSON OUT_JSON LOOPS SAMPLES [MODE [EXPECTED RTOL LOOSE_ERRORS]]
 
 LOOPS=0 calibrates: it prints the loop count that makes one sample last about
 the target duration (given as SAMPLES, in seconds). Arguments are unpickled
 afresh for every pass, outside the timed region, so mutating functions see the
-same inputs each time. MODE "cold" times a single pass (for memoizing code);
-MODE "memory" reports the peak memory of one pass instead of times; MODE
-"count" runs one untimed pass for an instruction counter.
+same inputs each time. MODE "cold" times a single pass (the first calls in a
+fresh process: for code that caches results between calls); MODE "memory"
+reports the peak memory of one pass instead of times; MODE "count" runs one
+untimed pass for an instruction counter.
+
+What is timed is also judged. Given EXPECTED (the original's recorded outcomes,
+replay.py record), RTOL and LOOSE_ERRORS (0/1) as the replay uses them,
+the worker checks the calls it actually timed, not only the replay's: a
+candidate that behaves for the replay worker and returns garbage here (it
+counts its calls, or recognises this process) is caught. In each timed run of
+passes, one pass chosen at random after the candidate is imported (os.urandom,
+bound before the import) writes its results into a list that is kept; the
+other passes write into one scratch list that the next pass overwrites. Every
+pass does the same work (one list store per call, no per-call branch on which
+pass is kept), so the timed region costs both sides alike. Outside it, each
+kept result is compared with the expected outcome by compare.difference on the
+return value or exception only (the arguments after the call, the output, the
+aliasing are the replay's business and are copied from the expected outcome).
+Calls whose original outcome is one object shared between calls are skipped:
+a later call may change the kept result. Memory mode checks every call right
+after it, outside the traced peak. Count mode does not check.
+
+A returned iterator is consumed inside the timed region, as compare.run_outcome
+does (at most MAX_ITEMS items), on the calls where the original's recorded
+outcome is an iterator: a lazy generator is no longer timed as zero work.
+
+The result JSON carries "mismatch": "<what> on call #i (...): expected X, got Y"
+when a kept result differs; the runner rejects the candidate on it.
 """
 import json
 import pickle
 import sys
+import tracemalloc
 # Bound before the candidate's module is imported: a candidate that replaces
-# time.perf_counter or gc.collect (the capability check refuses that already)
-# changes nothing here.
+# time.perf_counter, gc.collect or os.urandom (the capability check refuses that
+# already) changes nothing here.
 from gc import collect
 from json import dump
+from os import urandom
 from time import perf_counter
 
-from harness import load_calls, load_function
+from compare import Consumed, Outcome, _consume, _is_iterator, _message, difference
+from harness import load_calls, load_function, short
+
+_RAISED = object()   # marks a kept exception: (_RAISED, exc); a returned exception is just a value
 
 
-def passes(fn, blobs, loops):
-    """Seconds per pass over all calls, timing only the calls."""
-    prepared = [[pickle.loads(b) for b in blobs] for _ in range(loops)]
+def _drain(value):
+    """Consume a returned iterator as the replay does (compare.run_outcome)."""
+    return _consume(value) if _is_iterator(value) else value
+
+
+def _pick(loops):
+    """Which pass of a run is kept: unpredictable to the candidate, drawn after its import."""
+    return int.from_bytes(urandom(4), "little") % loops
+
+
+def passes(fn, calls, loops):
+    """(seconds per pass over all calls, the results of one randomly chosen pass).
+    calls: [(args blob, drain)]; only the calls are timed (and the consumption of
+    returned iterators where drain is set)."""
+    n = len(calls)
+    prepared = [[(k, *pickle.loads(blob), drain) for k, (blob, drain) in enumerate(calls)] for _ in range(loops)]
+    kept, scratch = [None] * n, [None] * n
+    sinks = [scratch] * loops
+    sinks[_pick(loops)] = kept
     collect()
-    start = perf_counter()
-    for one_pass in prepared:
-        for args, kwargs in one_pass:
-            try:
-                fn(*args, **kwargs)
-            except Exception:
-                pass
-    return (perf_counter() - start) / loops
+    if any(drain for _, drain in calls):
+        start = perf_counter()
+        for one_pass, out in zip(prepared, sinks):
+            for k, args, kwargs, drain in one_pass:
+                try:
+                    result = fn(*args, **kwargs)
+                    if drain:
+                        result = _drain(result)
+                    out[k] = result
+                except Exception as exc:
+                    out[k] = (_RAISED, exc)
+        elapsed = perf_counter() - start
+    else:   # the usual case: nothing to consume, not even a test per call
+        start = perf_counter()
+        for one_pass, out in zip(prepared, sinks):
+            for k, args, kwargs, _ in one_pass:
+                try:
+                    out[k] = fn(*args, **kwargs)
+                except Exception as exc:
+                    out[k] = (_RAISED, exc)
+        elapsed = perf_counter() - start
+    return elapsed / loops, kept
 
 
-def main(module, qualname, calls_path, indices_path, out_path, loops, samples, mode="warm"):
+class Judge:
+    """The original's recorded outcomes for the timed calls, and the replay's options."""
+
+    def __init__(self, expected_path, rtol, loose_errors, calls, indices):
+        self.indices, self.calls = indices, calls
+        self.want = {}
+        if expected_path and expected_path != "-":
+            with open(expected_path, "rb") as fh:
+                expected = pickle.load(fh)    # written by the original's replay, never by a candidate
+            self.want = {i: Outcome.loads(expected[i]) for i in indices if i in expected}
+        self.rtol = float(rtol)
+        self.loose_errors = loose_errors not in ("0", "", "false", "False")
+
+    def drains(self):
+        """Per timed call: does the original return an iterator there (to be consumed)?"""
+        return [self._returns_iterator(i) for i in self.indices]
+
+    def _returns_iterator(self, i):
+        want = self.want.get(i)
+        return want is not None and want.kind == "return" and isinstance(want.value, Consumed)
+
+    def mismatch(self, kept, where):
+        """'' when every kept result is what the original recorded; else the first difference."""
+        for k, i in enumerate(self.indices):
+            found = self.one(i, kept[k])
+            if found:
+                return "%s on call #%d (%s): expected %s, got %s" % (found[0], i, where, found[1], found[2])
+        return ""
+
+    def one(self, i, result):
+        want = self.want.get(i)
+        if want is None or want.shared:    # shared: a later call may change what was kept
+            return None
+        if type(result) is tuple and len(result) == 2 and result[0] is _RAISED:
+            exc = result[1]
+            got = Outcome("raise", exc=(type(exc).__qualname__, _message(exc)))
+        else:
+            got = Outcome("return", result)
+        # Only the value or exception is judged here; the rest is the replay's.
+        got.after, got.stdout, got.stderr = want.after, want.stdout, want.stderr
+        got.aliases, got.shared = want.aliases, want.shared
+        outside = bool(self.calls[i].get("loose", False))
+        return difference(want, got, self.rtol, self.loose_errors or outside, False, outside_contract=outside)
+
+
+def main(module, qualname, calls_path, indices_path, out_path, loops, samples, mode="warm",
+         expected_path="-", rtol="0", loose_errors="0"):
     seal = sys.stdin.readline().strip()   # before the candidate's module is imported (runs.new_seal)
+    with open(indices_path) as fh:        # so is this file, which lies in the candidate's writable copy
+        indices = json.load(fh)
     fn = load_function(module, qualname)
-    calls = load_calls(calls_path)
-    with open(indices_path) as fh:
-        blobs = [calls[i]["args"] for i in json.load(fh)]
+    all_calls = load_calls(calls_path)
+    blobs = [all_calls[i]["args"] for i in indices]
+    judge = Judge(expected_path, rtol, loose_errors, all_calls, indices)
+    calls = list(zip(blobs, judge.drains()))
     loops = int(loops)
+    kept = []   # (results of one pass, where it was)
     if loops == 0:
         target = float(samples)
         loops = 1
         while True:
-            elapsed = passes(fn, blobs, loops) * loops
+            per_pass, one = passes(fn, calls, loops)
+            kept.append((one, "calibration, %d loops" % loops))
+            elapsed = per_pass * loops
             if elapsed >= target or loops >= 1_000_000:
                 break
             loops = min(1_000_000, max(loops * 2, int(loops * target / max(elapsed, 1e-9) * 1.1)))
@@ -62,28 +174,60 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
                 pass
         result = {}
     elif mode == "memory":
-        # Peak memory of one pass over the calls, as tracemalloc sees Python allocations.
-        import tracemalloc
-
-        prepared = [pickle.loads(b) for b in blobs]
-        tracemalloc.start()
-        for args, kwargs in prepared:
-            try:
-                fn(*args, **kwargs)
-            except Exception:
-                pass
-        result = {"peak_bytes": tracemalloc.get_traced_memory()[1]}
-        tracemalloc.stop()
+        result = memory_pass(fn, calls, judge)
     elif mode == "cold":
-        # A memoizing candidate: one pass in a fresh process, as the real workload's
-        # first run sees it; no warm-up, no repeats that would hit the cache.
-        result = {"samples": [passes(fn, blobs, 1)]}
+        # One pass in a fresh process, as the real workload's first run sees it;
+        # no warm-up, no repeats that would hit a cache.
+        per_pass, one = passes(fn, calls, 1)
+        kept.append((one, "cold pass"))
+        result = {"samples": [per_pass]}
     else:
-        passes(fn, blobs, loops)   # warm-up
-        result = {"samples": [passes(fn, blobs, loops) for _ in range(int(samples))]}
+        per_pass, one = passes(fn, calls, loops)   # warm-up
+        kept.append((one, "warm-up"))
+        samples_out = []
+        for s in range(int(samples)):
+            per_pass, one = passes(fn, calls, loops)
+            samples_out.append(per_pass)
+            kept.append((one, "sample %d of %d loops" % (s + 1, loops)))
+        result = {"samples": samples_out}
+    for one, where in kept:
+        problem = judge.mismatch(one, where)
+        if problem:
+            result["mismatch"] = short(problem, 400)
+            break
     result["seal"] = seal
     with open(out_path, "w") as fh:
         dump(result, fh)
+
+
+def memory_pass(fn, calls, judge):
+    """Peak memory of one pass over the calls, as tracemalloc sees Python allocations;
+    each result is judged right after its call, and the judging's own allocations are
+    kept out of the peak (reset_peak after each check)."""
+    prepared = [(*pickle.loads(blob), drain) for blob, drain in calls]
+    problem, peak = "", 0
+    tracemalloc.start()
+    for k, (args, kwargs, drain) in enumerate(prepared):
+        try:
+            result = fn(*args, **kwargs)
+            if drain:
+                result = _drain(result)
+        except Exception as exc:
+            result = (_RAISED, exc)
+        peak = max(peak, tracemalloc.get_traced_memory()[1])
+        if not problem:
+            found = judge.one(judge.indices[k], result)
+            if found:
+                problem = "%s on call #%d (memory pass): expected %s, got %s" % (
+                    found[0], judge.indices[k], found[1], found[2])
+        result = None
+        tracemalloc.reset_peak()
+    peak = max(peak, tracemalloc.get_traced_memory()[1])
+    tracemalloc.stop()
+    out = {"peak_bytes": peak}
+    if problem:
+        out["mismatch"] = short(problem, 400)
+    return out
 
 
 if __name__ == "__main__":
