@@ -34,7 +34,9 @@ def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline,
     if original is None:
         original = (pristine(workspace) / t.file).read_text()
     try:
-        findings = capability.check(original, new_text) if check_capabilities else []
+        findings = capability.check(original, new_text,
+                                    own_packages=frozenset({baseline.target.module.split(".")[0]})) \
+            if check_capabilities else []
     except SyntaxError:   # parses for compile() but too deeply nested for ast
         return Verdict(False, "capability", "too deeply nested to check")
     if findings:
