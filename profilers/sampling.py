@@ -31,7 +31,27 @@ def profile(sandbox: Sandbox, workspace: Path, command: list[str], env: dict[str
             timeout: float = 1800.0, rate: int = 1000, enough: int = 50, use_py_spy: bool = True) -> Profile:
     """Profile with py-spy; when it cannot attach or gets fewer than `enough` samples
     (a short workload, a restricted ptrace), also run the in-process sampler and keep
-    whichever saw more."""
+    whichever saw more. File names are the workspace's: where the sandbox shows the
+    workspace elsewhere (bwrap at the user's repository path), they are mapped back."""
+    shown = getattr(sandbox, "shown_path", lambda ws: None)(workspace)
+    best = _profile(sandbox, workspace, command, env, timeout, rate, enough, use_py_spy)
+    if shown:
+        mapped: Counter = Counter()
+        for stack, n in best.stacks.items():
+            mapped[tuple((func, _unshow(path, shown, workspace), line) for func, path, line in stack)] += n
+        best.stacks = mapped
+    return best
+
+
+def _unshow(path: str, shown: Path, workspace: Path) -> str:
+    shown_text = str(shown)
+    if path == shown_text or path.startswith(shown_text + "/"):
+        return str(workspace) + path[len(shown_text):]
+    return path
+
+
+def _profile(sandbox: Sandbox, workspace: Path, command: list[str], env: dict[str, str],
+             timeout: float, rate: int, enough: int, use_py_spy: bool) -> Profile:
     out_dir = workspace / ".home" / "profile"
     out_dir.mkdir(parents=True, exist_ok=True)
     best = Profile(tool="none")

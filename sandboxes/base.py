@@ -77,6 +77,11 @@ class Sandbox(Protocol):
         for the command's own misbehaviour."""
         ...
 
+    def shown_path(self, workspace: Path, writable: Sequence[Path] = ()) -> Path | None:
+        """Where a run sees `workspace` (None: at its own path). Paths the run writes
+        (sampled file names, tracebacks) name this path; map them back on the host."""
+        ...
+
 
 # Variables a Python run legitimately needs. Everything else (API keys, tokens,
 # cloud credentials, whatever their names) stays outside.

@@ -28,6 +28,10 @@ class ProcessSandbox:
     name = "process"
     isolates_files = False
 
+    def shown_path(self, workspace: Path, writable: Sequence[Path] = ()) -> None:
+        """Runs see the workspace at its own path (no mount namespace to show it elsewhere)."""
+        return None
+
     def run(self, cmd: Sequence[str], workspace: Path, env: Mapping[str, str] | None = None,
             limits: Limits = Limits(), timeout: float = 600.0, writable: Sequence[Path] = (),
             stdin: str | None = None) -> RunResult:

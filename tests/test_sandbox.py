@@ -259,3 +259,143 @@ def test_file_size_is_capped_at_the_disk_limit(sandbox, tmp_path):
                     limits=Limits(disk_bytes=4 * 1024**2), timeout=30)
     assert not r.ok and r.limit in ("file size", "disk")
     (tmp_path / "big").unlink(missing_ok=True)
+
+
+# --- what bwrap shows -----------------------------------------------------------------
+
+def _planted(parent: Path):
+    """A temporary folder holding a file named 'planted-secret', under `parent`."""
+    import tempfile
+
+    parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="optimize-test-", dir=parent))
+    (folder / "planted-secret").write_text("secret")
+    return folder
+
+
+@needs_bwrap
+def test_bwrap_shows_no_home_no_other_projects_no_secrets(tmp_path):
+    import shutil
+
+    in_home, elsewhere = _planted(Path.home()), _planted(Path("/var/tmp"))
+    try:
+        paths = ["/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ssl/private", str(in_home / "planted-secret"),
+                 str(in_home), str(elsewhere / "planted-secret"), "/var", "/run", "/srv", "/sys",
+                 str(Path(__file__).parent.parent / "pyproject.toml")]   # the checkout: another project
+        assert not any(paths[-1].startswith(p + "/") for p in sandboxes.bwrap._interpreter_paths())
+        code = (f"import os, sys\nfor p in {paths!r}:\n    print(p, os.path.exists(p))\n"
+                "print('HOME', os.environ['HOME'], sorted(os.listdir(os.environ['HOME'])))\n"
+                "import json, ssl, sqlite3, ctypes, decimal, hashlib\nprint('imports ok')\n")
+        r = BwrapSandbox().run(py(code), tmp_path, timeout=30)
+        assert r.ok, r.stderr
+        assert all(line.endswith(" False") for line in r.stdout.splitlines()[:len(paths)]), r.stdout
+        home_line = r.stdout.splitlines()[len(paths)]
+        # the real home path, empty but for the folders of the interpreter when it lives there (pyenv)
+        allowed = {Path(p).relative_to(Path.home()).parts[0] for p in sandboxes.bwrap._interpreter_paths()
+                   if Path(p).is_relative_to(Path.home())}
+        assert home_line == f"HOME {Path.home()} {sorted(allowed)}"
+        assert "imports ok" in r.stdout
+    finally:
+        shutil.rmtree(in_home), shutil.rmtree(elsewhere)
+
+
+@needs_bwrap
+def test_bwrap_cannot_reach_host_unix_sockets(tmp_path):
+    import shutil
+
+    folder = _planted(Path("/var/tmp"))
+    path_server = socket.socket(socket.AF_UNIX)
+    path_server.bind(str(folder / "agent.sock"))
+    abstract_server = socket.socket(socket.AF_UNIX)
+    abstract_name = f"\0optimize-test-{os.getpid()}"
+    abstract_server.bind(abstract_name)
+    for server in (path_server, abstract_server):
+        server.listen()
+        server.setblocking(False)
+    try:
+        code = (f"import socket\nfor addr in [{str(folder / 'agent.sock')!r}, {abstract_name!r}]:\n"
+                f"    s = socket.socket(socket.AF_UNIX)\n    try:\n        s.connect(addr); s.sendall(b'hello')\n"
+                f"        print('CONNECTED')\n    except OSError as e:\n        print('refused', e.errno)\n")
+        r = BwrapSandbox().run(py(code), tmp_path, timeout=30)
+        assert r.ok, r.stderr
+        assert "CONNECTED" not in r.stdout and r.stdout.count("refused") == 2
+        for server in (path_server, abstract_server):
+            with pytest.raises(BlockingIOError):
+                server.accept()
+    finally:
+        path_server.close(), abstract_server.close()
+        shutil.rmtree(folder)
+
+
+@needs_bwrap
+def test_bwrap_shows_the_workspace_at_the_repository_path(tmp_path):
+    repo, ws, run = tmp_path / "repo", tmp_path / "optimize-x" / "cand1", tmp_path / "optimize-x" / "run"
+    for d in (repo, ws, run):
+        d.mkdir(parents=True)
+    (repo / "only-in-the-user-repo").write_text("x")
+    (ws / "mod.py").write_text("import os\nHERE = __file__\n")
+    (ws / "main.py").write_text(
+        "import os, sys, mod\nprint(mod.HERE)\nprint(os.getcwd())\nprint(sys.argv[1])\n"
+        "print(os.environ['PYTHONPATH'])\nprint(os.environ['HOME'])\nprint(sorted(os.listdir('.')))\n"
+        "open(sys.argv[1], 'w').write('written')\nopen(sys.argv[2], 'w').write('run dir')\n")
+    env = scrubbed_env(ws, {"PYTHONPATH": f"{ws}:{ws}/src:{ws}0"})
+    listing = str(sorted(p.name for p in ws.iterdir()))   # the workspace's, not the user's repo's
+    sandbox = BwrapSandbox(shown_as=repo)
+    assert sandbox.shown_path(ws) == repo.resolve()
+    r = sandbox.run(py("import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+                    + [str(ws / "main.py"), str(ws / "out.txt"), str(run / "result")], ws, env=env, timeout=30,
+                    writable=[run])
+    assert r.ok, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[:6] == [str(repo / "mod.py"), str(repo), str(repo / "out.txt"), f"{repo}:{repo}/src:{ws}0",
+                         str(Path.home()), listing]
+    assert str(ws) not in r.stdout.replace(f"{ws}0", "")
+    assert (ws / "out.txt").read_text() == "written" and not (repo / "out.txt").exists()
+    assert (run / "result").read_text() == "run dir"
+
+
+@needs_bwrap
+def test_sampled_file_names_are_mapped_back_to_the_workspace(tmp_path):
+    from profilers import profile
+
+    repo, ws = tmp_path / "repo", tmp_path / "optimize-x" / "base"
+    repo.mkdir(), ws.mkdir(parents=True)
+    (ws / "work.py").write_text("def spin():\n    t = 0\n    for i in range(3_000_000):\n        t += i\n"
+                                "    return t\n\nfor _ in range(5):\n    spin()\n")
+    sandbox = BwrapSandbox(shown_as=repo)
+    prof = profile(sandbox, ws, [sys.executable, str(ws / "work.py")], scrubbed_env(ws), timeout=60,
+                   use_py_spy=False)
+    files = {path for stack in prof.stacks for _, path, _ in stack}
+    assert str(ws / "work.py") in files and not any(f.startswith(str(repo)) for f in files), (files, prof.error)
+
+
+def test_the_shown_path_is_skipped_where_it_would_clash(tmp_path):
+    ws = tmp_path / "optimize-x" / "cand1"
+    ws.mkdir(parents=True)
+    for clash in ["/", "/tmp", "/usr", "/etc", sys.prefix, str(tmp_path), str(ws), str(Path.home()), "/proc/1"]:
+        assert BwrapSandbox(shown_as=clash).shown_path(ws) is None, clash
+    assert BwrapSandbox(shown_as=tmp_path / "x").shown_path(ws, writable=[tmp_path / "x" / "run"]) is None
+    assert BwrapSandbox().shown_path(ws) is None and ProcessSandbox().shown_path(ws) is None
+    assert BwrapSandbox(shown_as="/srv/project").shown_path(ws) == Path("/srv/project")
+
+
+def test_the_hash_seed_is_random_per_optimizer_process_and_shared_by_its_runs(sandbox, tmp_path):
+    import subprocess
+
+    code = "print(hash('x'), hash(b'x'))"
+    first, second = (sandbox.run(py(code), tmp_path, env=scrubbed_env(tmp_path), timeout=30) for _ in range(2))
+    assert first.ok and first.stdout == second.stdout
+    seeded = subprocess.run(py(code), env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True)
+    assert first.stdout != seeded.stdout
+    assert scrubbed_env(tmp_path)["PYTHONHASHSEED"] == sandboxes.HASH_SEED != "0"
+
+
+def test_sh_and_valgrind_still_run(sandbox, tmp_path):
+    import shutil
+
+    r = sandbox.run(["sh", "-c", "echo sh ok; ls / > /dev/null && echo ls ok"], tmp_path, timeout=30)
+    assert r.ok and r.stdout.split("\n")[:2] == ["sh ok", "ls ok"], r.stderr
+    if not shutil.which("valgrind"):
+        pytest.skip("valgrind is not installed")
+    r = sandbox.run(["valgrind", "--tool=none", sys.executable, "-c", "print(6 * 7)"], tmp_path, timeout=120)
+    assert r.ok and r.stdout.strip() == "42", r.stderr[-1000:]
