@@ -47,7 +47,7 @@ from os import urandom
 from time import perf_counter
 
 from compare import Consumed, Outcome, _consume, _is_iterator, _message, difference
-from harness import load_calls, load_function, short
+from harness import load_calls, load_function
 
 _RAISED = object()   # marks a kept exception: (_RAISED, exc); a returned exception is just a value
 
@@ -55,6 +55,11 @@ _RAISED = object()   # marks a kept exception: (_RAISED, exc); a returned except
 def _drain(value):
     """Consume a returned iterator as the replay does (compare.run_outcome)."""
     return _consume(value) if _is_iterator(value) else value
+
+
+def _clip(text, limit=400):
+    """The values in it are already short (harness.short, via compare.difference)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _pick(loops):
@@ -193,7 +198,7 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
     for one, where in kept:
         problem = judge.mismatch(one, where)
         if problem:
-            result["mismatch"] = short(problem, 400)
+            result["mismatch"] = _clip(problem)
             break
     result["seal"] = seal
     with open(out_path, "w") as fh:
@@ -226,7 +231,7 @@ def memory_pass(fn, calls, judge):
     tracemalloc.stop()
     out = {"peak_bytes": peak}
     if problem:
-        out["mismatch"] = short(problem, 400)
+        out["mismatch"] = _clip(problem)
     return out
 
 
