@@ -52,7 +52,7 @@ class RunConfig:
 
 def run(config: RunConfig, proposers: list[Proposer], report: Report, view, budget: Budget | None = None) -> Report:
     budget = budget or Budget()
-    sandbox, warning = get_sandbox(config.sandbox)
+    sandbox, warning = get_sandbox(config.sandbox, repo=config.repo)
     report.sandbox = sandbox.name
     for note in [warning] if warning else []:
         report.notes.append(note), view.note(note)

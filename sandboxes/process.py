@@ -106,11 +106,13 @@ def run_contained(argv: list[str], cwd: Path, env: Mapping[str, str], limits: Li
     timed_out = lost = False
     try:
         try:
-            proc.wait(timeout=timeout)
-            for t in threads:   # EOF on both pipes: a finished command's stray children may hold them
+            # EOF on both pipes first (a finished command's stray children may hold them), then
+            # the exit: joining threads wakes at once, where Popen.wait(timeout) polls with sleeps
+            for t in threads:
                 t.join(max(0.0, start + timeout - time.perf_counter()))
             if any(t.is_alive() for t in threads):
                 raise subprocess.TimeoutExpired(argv, timeout)
+            proc.wait(timeout=max(1.0, start + timeout - time.perf_counter()))
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_all(proc, group)
