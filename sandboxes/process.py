@@ -4,7 +4,12 @@ It contains what rlimits, process groups and (where available) a pids cgroup
 can contain: CPU time, memory, file sizes, the number of processes, runaway
 time, the environment, the temporary directory. It does NOT stop a candidate
 from reading or writing files elsewhere or from opening network connections:
-that is what the bwrap backend adds.
+that is what the bwrap backend adds. Output is kept to its first and last 64 KiB
+per stream and disk growth is watched (`run_contained`), as under bwrap.
+
+Runs see the workspace at its own (temporary) path, and HOME stays
+`workspace/.home`: without a mount namespace the user's real home could only be
+shown as itself, readable and writable, so the harness stays recognisable here.
 """
 from __future__ import annotations
 
