@@ -24,13 +24,16 @@ The allow-list (a candidate may reach):
   directly as a `def`'s decorator (the measurement finds and cold-times
   decorated caches; one hidden under another name or in a default is refused);
   `operator.attrgetter`/`methodcaller` unless called on the spot with constant
-  attribute names that pass the attribute rule below. A pure module itself
-  passed around as a value is refused (it would hide which members are used).
+  attribute names that pass the attribute rule below (all of attrgetter's
+  arguments; methodcaller's first, the method name: the rest are the method's
+  arguments). A pure module itself passed around as a value is refused (it
+  would hide which members are used).
 * The user's own code: relative imports and the repository's top-level packages
   (`own_packages`), except members named like a dangerous module (`pkg.util.os`).
 * Modules the original imports. A third-party one (not in
-  `sys.stdlib_module_names`): all its public members; this trusts the
-  original's own dependencies, whatever they re-export. A stdlib one outside
+  `sys.stdlib_module_names`): all its public members (but not a dangerous
+  module reached through it, `lib.os`); this trusts the original's own
+  dependencies, whatever else they re-export or do. A stdlib one outside
   the pure set (os, sys, time, io, ...): only the exact dotted names the
   original itself uses, after resolving imports and aliases (and names under
   one of those that is not a module, such as `os.environ.get` under `os.environ`).
@@ -65,8 +68,11 @@ The other rules:
   literal, or `hash` as a value, is harness probing. Other builtins are fine
   (`memoryview`, `print`, `type`, `dir` included).
 * Harness probing, refused unless the original does it: `__main__`, `__file__`,
-  `__name__`, `sys.flags`, `os.getcwd`, `os.path.expanduser`, `hash(literal)`.
-  `os.environ`/`os.getenv` and `sys.argv` keep their older name, "environment".
+  `__name__`, `sys.flags`, `os.getcwd`, `os.path.expanduser`, `hash(literal)`
+  (and the few more in `PROBING`). `os.environ`/`os.getenv` and `sys.argv` keep
+  their older name, "environment" (what they read; the hostile corpus says so).
+* File methods (`write_text`, `unlink`, ...) on an object of unknown origin (a
+  `pathlib.Path` handed in) are file access: the allow-list cannot see those.
 * Setting or deleting an attribute of anything imported (`mod.attr = ...`,
   augmented assignment, `setattr`/`delattr`, `mod.__dict__[...] = ...`) is
   monkeypatching (the timer, for `time`).
@@ -80,8 +86,10 @@ back) is not followed; the routes that would hide a name from this reading (a
 computed `getattr`, `globals()`, a module as a value, a star import of a stdlib
 module) are refused in their own right. Third-party modules the original
 imports, and the user's own packages, are trusted as a whole. Scope is not
-modelled: a local variable named like an import is read as the import. What
-gets past it runs inside the sandbox, which contains it.
+modelled: a local variable named like an import is read as the import, and a
+parameter named like a refused builtin (`id`, `input`) as the builtin (allowed
+when the original has it too). What gets past it runs inside the sandbox,
+which contains it.
 """
 from __future__ import annotations
 
@@ -175,6 +183,8 @@ REFUSED_BUILTINS: dict[str, str] = {
 }
 ATTRIBUTE_FUNCTIONS = {"getattr", "setattr", "delattr", "hasattr"}
 FORMAT_METHODS = {"format", "format_map"}
+# Attribute names that evaluate a string as code (a ForwardRef from typing.get_args(List["..."])).
+EVALUATING_ATTRIBUTES = {"_evaluate"}
 
 # Dunder names read as names (not attributes): how each is named when refused.
 DUNDER_NAMES: dict[str, str] = {
@@ -505,6 +515,8 @@ class _Scanner(ast.NodeVisitor):
             self.add("introspection", attr, node, how, WHY_FRAME)
         elif _is_dunder(attr) and attr not in SPECIAL_ATTRIBUTES:
             self.add("introspection", attr, node, how)
+        elif attr in EVALUATING_ATTRIBUTES:
+            self.add("dynamic code", attr, node, how, "evaluates a string as code")
 
     def dynamic_format(self, node: ast.AST, how: str = "") -> None:
         self.add("dynamic code", "format with a computed format string", node, how,

@@ -248,6 +248,8 @@ ROUTES = [
     ("get-type-hints", _file("return typing.get_type_hints(total)\n", "import typing\n"),
      "typing.get_type_hints"),
     ("forward-ref", _file("return ForwardRef('1')\n", "from typing import ForwardRef\n"), "typing.ForwardRef"),
+    ("forward-ref-evaluate", _file("return typing.get_args(typing.List['x'])[0]._evaluate({}, {}, frozenset())\n",
+                                   "import typing\n"), "dynamic code (_evaluate"),
     ("formatter", _file("return string.Formatter().format('{0}', xs)\n", "import string\n"),
      "string.Formatter"),
     ("annotations-string", _file("return type('C', (), {'__annotations__': {}})\n"), "__annotations__ as a string"),
