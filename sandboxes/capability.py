@@ -617,14 +617,16 @@ class _Scanner(ast.NodeVisitor):
         self.reached.add(dotted)
         if dotted in self.allowed.reached:
             return
-        found = classify(dotted.split(".")[0])
+        root = dotted.split(".")[0]
+        found = classify(root)
         if dotted in GUARDED_MODULES:
             capability = GUARDED_MODULES[dotted]
         elif found:
             capability = found[0]
         else:
-            capability = "unlisted member" if self.allowed.imports_root(dotted.split(".")[0]) else "unlisted module"
-        self.add(capability, f"{dotted} (as a value)", node, why="a module passed around hides which of its names are used")
+            capability = "unlisted member" if self.allowed.imports_root(root) else "unlisted module"
+        self.add(capability, f"{dotted} (as a value)", node,
+                 why="a module passed around hides which of its names are used")
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if not isinstance(node.value, str):
