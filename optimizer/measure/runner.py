@@ -8,17 +8,23 @@ Two checks keep a candidate from faking speed in the timing workers:
   (one random pass per sample) with the original's recorded outcomes, under the
   replay's --rtol/--loose-errors. A difference raises TimedOutcomeMismatch for
   the candidate (evaluate rejects it: "its timed calls behaved differently from
-  the replay: ..."); on the original's side, or its identical copy in the A/A
-  calibration, it is a plain MeasureError (the oracle itself does not hold).
-- Caches are found by behaviour, not only by syntax (caching.memoizes): before
-  the warm rounds, FIRST_CALL_PROBES cold workers per side time one pass each in
-  a fresh process (the captured calls' first calls). After the minimum warm
-  rounds, a candidate whose repeated calls gain more than FIRST_CALL_FACTOR
-  times what the original's gain over their first calls (medians), and whose
-  first-call speedup interval lies wholly below its warm one, caches results
-  between calls: it is judged on first calls instead (the whole measurement in
-  cold mode, the probes counting as its first rounds), and the workload text
-  says why. See stats.caches for the rule.
+  the replay: ..."); on the original's side it is a plain MeasureError (the
+  oracle itself does not hold), and in the A/A calibration either one means the
+  original cannot be timed.
+- Caches are found by behaviour, not only by syntax (caching.memoizes): each warm
+  worker first times one pass on its own, the captured calls' first calls in a
+  fresh process (a cold pass, at no extra process). After the minimum warm rounds
+  (at least FIRST_CALL_WORKERS per side), a candidate whose repeated calls gain
+  more than FIRST_CALL_FACTOR times what the original's gain over their first
+  calls (medians over workers), and whose first-call speedup interval lies wholly
+  below its warm one, caches results between calls: it is judged on first calls
+  instead (the whole measurement in cold mode, the first passes counting as its
+  first rounds), and the workload text says why. Why 2x: a cache's repeated calls
+  skip the work, gaining 10x-1000x on the captured calls; a correct rewrite's first
+  calls are dearer than its repeated ones for the same reasons as the original's
+  (imports, a cold interpreter and caches), which cancel in the ratio, so 2x leaves
+  room for noise and catches caches that merely halve the cost of a repeat. See
+  stats.caches for the rule.
 """
 from __future__ import annotations
 
@@ -36,7 +42,7 @@ from ..verify.equivalence import Strictness
 from ..verify.runs import new_seal, python_env, worker_command
 from . import stats
 
-FIRST_CALL_PROBES = 3      # cold workers per side that time the captured calls' first calls
+FIRST_CALL_WORKERS = 3     # at least this many workers per side time the calls' first pass
 FIRST_CALL_FACTOR = 2.0    # repeated calls gaining more than this times the original's gain: a cache
 JUDGED_COLD = "judged on first calls"
 
@@ -81,15 +87,13 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
         return _measurement(sides, ci, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
                                        f"its source suggests a cache ({why})")
     loops = int(run(base, loops=0, samples=settings.sample_seconds, judged="original")["loops"])
-    first: dict[str, list[float]] = {"a": [], "b": []}
+    sides, first = None, {"a": [], "b": []}
     if probe_caching:
-        for i in range(FIRST_CALL_PROBES):
-            for side, workspace in _alternate(i, base, candidate):
-                out = run(workspace, loops=1, samples=1, mode="cold", judged=_who(side))
-                first[side].append(float(out["samples"][0]))
-        # The warm rounds this decision needs; more only once it is taken.
-        sides, ci = _rounds(run, base, candidate, replace(settings, max_rounds=settings.rounds), start,
-                            "warm", loops, settings.samples_per_worker)
+        # The warm rounds the caching decision needs (at least FIRST_CALL_WORKERS); more
+        # only once it is taken. Each warm worker also times its first pass, cold.
+        check = replace(settings, rounds=max(settings.rounds, FIRST_CALL_WORKERS))
+        sides, ci = _rounds(run, base, candidate, replace(check, max_rounds=check.rounds), start,
+                            "warm", loops, settings.samples_per_worker, first=first)
         gains = stats.first_call_gains(first["a"], sides["a"], first["b"], sides["b"])
         if stats.caches(first["a"], sides["a"], first["b"], sides["b"], FIRST_CALL_FACTOR):
             cold_sides, ci = _rounds(run, base, candidate, settings, start, "cold", 1, 1, cold=True,
@@ -97,8 +101,6 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
             return _measurement(cold_sides, ci, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
                                                 f"its repeated calls gain {_x(gains[1])} over its first, the "
                                                 f"original's {_x(gains[0])} (it caches results between calls)")
-    else:
-        sides = None
     sides, ci = _rounds(run, base, candidate, settings, start, "warm", loops, settings.samples_per_worker,
                         sides=sides)
     return _measurement(sides, ci, f"{n} captured calls")
@@ -115,8 +117,10 @@ def first_calls_note(m: Measurement) -> str:
 
 
 def _rounds(run, base: Path, candidate: Path, settings: MeasureSettings, start: float, mode: str, loops: int,
-            per_worker: int, cold: bool = False, sides: dict[str, list[float]] | None = None):
-    """Alternating rounds (continuing `sides`, if given) until decided: (sides, interval)."""
+            per_worker: int, cold: bool = False, sides: dict[str, list[float]] | None = None,
+            first: dict[str, list[float]] | None = None):
+    """Alternating rounds (continuing `sides`, if given) until decided: (sides, interval).
+    first: where the warm workers' first (cold) passes go."""
     scale = settings.samples_per_worker if cold else 1   # cold workers give one sample: more of them
     sides = sides or {"a": [], "b": []}
     rounds = len(sides["a"])
@@ -132,6 +136,8 @@ def _rounds(run, base: Path, candidate: Path, settings: MeasureSettings, start: 
             # One value per worker: samples of one process share its load and placement,
             # so they are not independent; the interval is over workers.
             sides[side].append(stats.median([float(x) for x in out["samples"]]))
+            if first is not None:
+                first[side].append(float(out["first_pass"]))
         rounds += 1
 
 

@@ -8,7 +8,9 @@ afresh for every pass, outside the timed region, so mutating functions see the
 same inputs each time. MODE "cold" times a single pass (the first calls in a
 fresh process: for code that caches results between calls); MODE "memory"
 reports the peak memory of one pass instead of times; MODE "count" runs one
-untimed pass for an instruction counter.
+untimed pass for an instruction counter. MODE "warm" (the default) also reports
+its first pass alone ("first_pass"): the first calls in a fresh process, timed
+before the warm-up, as a cold worker would time them.
 
 What is timed is also judged. Given EXPECTED (the original's recorded outcomes,
 replay.py record), RTOL and LOOSE_ERRORS (0/1) as the replay uses them,
@@ -187,6 +189,10 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
         kept.append((one, "cold pass"))
         result = {"samples": [per_pass]}
     else:
+        # The first pass in this fresh process is a cold pass, timed on its own: the
+        # runner compares it with the warm samples to find caches (stats.caches).
+        first_pass, one = passes(fn, calls, 1)
+        kept.append((one, "first pass"))
         per_pass, one = passes(fn, calls, loops)   # warm-up
         kept.append((one, "warm-up"))
         samples_out = []
@@ -194,7 +200,7 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
             per_pass, one = passes(fn, calls, loops)
             samples_out.append(per_pass)
             kept.append((one, "sample %d of %d loops" % (s + 1, loops)))
-        result = {"samples": samples_out}
+        result = {"samples": samples_out, "first_pass": first_pass}
     checking = perf_counter()
     for one, where in kept:
         problem = judge.mismatch(one, where)
