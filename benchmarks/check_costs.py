@@ -79,7 +79,7 @@ try:
     for mode, args in (("calibrate", (0, 0.02, 120.0)), ("warm", (loops, 3, 120.0, "warm")),
                        ("cold", (1, 1, 120.0, "cold")), ("memory", (1, 1, 120.0, "memory"))):
         walls, checks = [], []
-        for i in range(2 * repeats):
+        for i in range(4 * repeats):
             start = time.monotonic()
             data = _run(sandbox, cand if i % 2 else ws.base, b, *args)
             walls.append(time.monotonic() - start)
