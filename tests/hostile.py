@@ -90,7 +90,7 @@ def build(place: Place) -> list[Hostile]:
         Hostile("sleep-forever", _candidate("""
             import time
             time.sleep(10**6)
-        """), "", "timeout"),
+        """), "timer", "timeout"),
         Hostile("overwrite-tests", _candidate("""
             import pathlib
             for test_file in pathlib.Path("tests").glob("test_*.py"):
