@@ -17,18 +17,30 @@ measurement files put back as they were at REV (default: the commit before the
   and the kept speedup (trees alternating).
 
 Figures on the development machine (2 cores, shared with other jobs, bwrap
-sandbox), 2025-06, --repeats 3:
+sandbox), `python benchmarks/check_costs.py --repeats 3`, before = 41d42a0^:
 
-  worker, median wall s    calibrate  warm   cold   memory   judging inside the worker
-  before                   0.20       0.17   0.13   0.15
-  after                    0.21       0.19   0.13   0.15     0.3-0.9 ms (warm), <0.1 ms (cold)
-  measure() per candidate: before 2.5 s (12 workers), after 3.6 s (18 workers): the
-      6 cold workers (3 per side) that time first calls add about 0.8-1.1 s
-  whole run (3 candidates + A/A calibration): before 17.4 s, after 20.6 s; kept 84-89x
-      before, 81-89x after
+  timing worker, median wall s   calibrate  warm   cold   memory
+  before                         0.149      0.134  0.073  0.065
+  after                          0.182      0.161  0.081  0.080
+  judging inside the worker      0.9 ms     1.5 ms 0.4 ms (memory: per call, outside the peak)
 
-(See the printed table of a fresh run for this machine's figures; they vary with
-load by some 20%.)
+  So about 10-30 ms per worker process, nearly all of it start-up: the worker now
+  imports bootstrap/compare.py (which imports inspect, ~13 ms) and unpickles the
+  expected outcomes; the judging itself is ~1 ms, outside the timed region.
+
+  measure() of the list->set rewrite, default settings: 1.51 s before, 2.11 s after,
+  13 worker processes both (the first calls come from each warm worker's first
+  pass, so no cold workers are added unless a candidate is judged on first calls;
+  then it needs rounds x 3 cold workers per side, as a static cache always did).
+
+  whole run, `optimize case_studies/dedupe --target unique_ordered` (3 candidates
+  and the A/A calibration), median of 3, trees alternating: 20.3 s before,
+  20.2 s after; kept 87-102x before, 85-88x after. (A first design with 3
+  dedicated cold workers per side measured 2.2 s -> 3.4 s per measure() and
+  19 workers instead of 13.)
+
+The figures vary with the machine's load by some 20%; the printed table of a
+fresh run gives this machine's.
 """
 from __future__ import annotations
 
