@@ -1,5 +1,16 @@
 """Does a candidate keep results between calls? Then repeated timing loops would
-hit its cache and fake speed; such candidates are timed cold (see runner.py)."""
+hit its cache and fake speed; such candidates are timed cold (see runner.py).
+
+This is the static shortcut only: a definition that plainly caches (a cache
+decorator under its usual name, a literal mutable default, global or nonlocal
+state) goes straight to cold mode, judged on first calls. It cannot see the
+other routes (a dict on a function attribute, `_c=collections.defaultdict()`,
+a closure made by a decorator, a class attribute, lru_cache imported under
+another name or applied in a default argument, a dict stashed on another
+module...). Those are found by behaviour while measuring: runner.measure
+compares how much the candidate's repeated calls gain over its first calls in a
+fresh process with the original's gain (stats.caches), and a candidate gaining
+far more is judged on first calls too."""
 from __future__ import annotations
 
 import ast
