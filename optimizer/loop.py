@@ -135,7 +135,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
         view.stage(f"measuring this machine's noise: {target.qualname} against an identical copy")
         copy = ws.candidate_copy(target, original)
         try:
-            settings, noise, note = calibrate(sandbox, ws.base, copy, baseline, settings)
+            settings, noise, note = calibrate(sandbox, ws.base, copy, baseline, settings, config.strictness)
         except MeasureError as exc:
             report.notes.append(f"skipped {target.name}: the original cannot be timed: {exc}")
             return
