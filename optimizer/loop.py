@@ -10,12 +10,12 @@ import textwrap
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sandboxes import Sandbox, get_sandbox
+from sandboxes import Sandbox, capability, get_sandbox
 
 from .evaluate import Standings, evaluate
 from .keep import keep
 from .measure.runner import MeasureError, MeasureSettings, calibrate
-from .model import Outcome, Report, Target
+from .model import Candidate, Outcome, Report, Target
 from .propose import Proposer
 from .propose.budget import Budget
 from .propose.context import build_context, request_context
@@ -170,6 +170,9 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
                 tampered = guard.tampered() if guard else ""
                 if tampered:
                     outcome, new_text = Outcome(candidate, "rejected", tampered, stage="integrity"), ""
+                near = _granted_routes_note(candidate, sandbox) if outcome.measurement else ""
+                for note in [near] if near else []:
+                    report.notes.append(note), view.note(note)
                 report.outcomes.append(outcome)
                 this_round.append(outcome)
                 if candidate.origin.startswith("pattern:") and outcome.stage in NEAR_MISS_STAGES:
@@ -198,6 +201,21 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
             if config.objective == "time" and sandbox.isolates_files:
                 KeptExamples().add(target.name, textwrap.dedent(target.source), outcome.candidate.source,
                                    outcome.measurement.speedup)
+
+
+def _granted_routes_note(candidate: Candidate, sandbox: Sandbox) -> str:
+    """A verified candidate that reaches names the allow-list lets through only because the
+    original's module uses them (os, sys, a third-party module): the report says so."""
+    target = candidate.target
+    routes = capability.granted_routes(target.imports + candidate.imports, candidate.source,
+                                       frozenset({target.module.split(".")[0]}))
+    if not routes:
+        return ""
+    held = "the bwrap sandbox holds them" if sandbox.isolates_files else \
+        "the process sandbox does not isolate files or the network"
+    return (f"{candidate.origin} ({candidate.step}) for {target.name} passed while using "
+            f"{', '.join(routes[:4])}{' and more' if len(routes) > 4 else ''}: allowed only because the "
+            f"original's module uses them, not by the allow-list; {held}")
 
 
 class _OriginalGuard:

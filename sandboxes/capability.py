@@ -796,3 +796,18 @@ def describe(findings: list[Finding]) -> str:
         parts.append(f"{capability} ({'; '.join(names)})")
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"uses {listed}, which the original does not"
+
+
+def granted_routes(module_imports: tuple[str, ...] | list[str], definition: str,
+                   own_packages: frozenset[str] = frozenset()) -> list[str]:
+    """What a passing definition uses only because the original's module grants it (a name of
+    `os`, `sys`, a third-party module, ...): routes the allow-list does not hold, so only the
+    sandbox does. For a warning in the report; [] when it uses nothing outside the allow-list.
+    `module_imports`: the import statements of the module and those the candidate adds."""
+    header = "\n".join(module_imports)
+    try:
+        findings = _run(_parse(header + "\n" + definition), _Allowed(own=own_packages)).findings
+    except SyntaxError:
+        return []
+    first_line = header.count("\n") + 2   # findings on the import lines only restate the imports
+    return sorted({f"{f.what} ({f.capability})" for f in findings if f.line >= first_line})

@@ -56,3 +56,19 @@ def test_process_backend_guards_the_originals_copy_and_keeps_no_examples(tmp_pat
     # restored: the next candidate is judged against the real original, and kept
     assert fast.status == "kept" and [k.candidate.origin for k in report.kept] == ["queue#1"]
     assert not (home / "kept-examples.jsonl").exists()
+
+
+def test_a_route_granted_only_by_the_originals_module_is_named_in_a_note():
+    from optimizer.loop import _granted_routes_note
+    from optimizer.model import Candidate, Target
+
+    target = Target("pkg/core.py", "pkg.core", "f", 1, 2, 0, 10, "def f(x):\n    return x\n", "",
+                    imports=("import os", "import numpy as np"))
+    uses_env = Candidate(target, "model", "def f(x):\n    return os.environ.get('X') or np.asarray(x)\n",
+                         imports=("import collections",))
+    note = _granted_routes_note(uses_env, ProcessSandbox())
+    assert note.startswith("model (r1/optimize) for pkg.core.f passed while using numpy.asarray (unlisted module), "
+                           "os.environ (environment): allowed only because the original's module uses them")
+    assert note.endswith("the process sandbox does not isolate files or the network")
+    plain = Candidate(target, "model", "import collections\ndef f(x):\n    return collections.Counter(x)\n")
+    assert _granted_routes_note(plain, BwrapSandbox()) == ""
