@@ -361,6 +361,15 @@ def routes(place: Place) -> list[Route]:
                 SLOW
                 return out
         """), ("first calls", "behaved differently")),
+        Route("class-attribute-cache", _whole(f"""
+            def unique_ordered(items, _holder=type("Holder", (), {{"memo": {{}}}})):
+                key = repr(items)
+                if key in _holder.memo:
+                    return list(_holder.memo[key])
+                SLOW
+                _holder.memo[key] = list(out)
+                return out
+        """), ("first calls", "behaved differently")),
         Route("stash-on-another-module", _whole(f"""
             import collections
 
@@ -383,6 +392,14 @@ def routes(place: Place) -> list[Route]:
                 SLOW
                 return out
         """), ("behaved differently", "first calls")),
+        # -- resources -------------------------------------------------------------------
+        Route("print-flood", _whole(f"""
+            def unique_ordered(items):
+                for _ in range(16):
+                    print("x" * (16 << 20))
+                SLOW
+                return out
+        """), ("printed", "output", "stdout")),
         # -- text aimed at the terminal ------------------------------------------------
         Route("markup-and-escapes-in-reason", _whole(f"""
             def unique_ordered(items):

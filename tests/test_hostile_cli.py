@@ -125,8 +125,11 @@ def test_every_route_is_refused_and_nothing_leaves(tmp_path, outside_tmp, fake_o
         assert rows[0]["status"] == "rejected", (cheat.name, rows[0])
         assert any(n in rows[0]["reason"] for n in cheat.names), (cheat.name, rows[0]["reason"])
     # The honest rewrite is still kept: the checks are strict, not blind.
-    assert [k["origin"] for k in report["kept"]] == ["openai/fake-model"]
-    assert "dict.fromkeys(items)" in report["kept"][0]["diff"]
+    # (verified and significantly faster; the catalog's own rewrite may be faster still)
+    [honest] = [c for c in first_round if "dict.fromkeys(items)" in c["source"] and "def unique_ordered(items):\n"
+                "    return" in c["source"]]
+    assert honest["reason"].startswith("faster: ") and "verified: " in honest["reason"], honest["reason"]
+    assert honest["ci"][0] >= 1.05 and len(report["kept"]) == 1
 
     # Contained: nothing outside changed, nothing received, no secret or escape anywhere.
     assert sentinel.read_text() == "keep me" and tree_state(repo) == before

@@ -247,8 +247,10 @@ def test_disk_growth_is_bounded(sandbox, tmp_path):
         grown = _used(tmp_path) - before           # nothing of the workspace deleted yet
         assert not r.ok and r.limit == "disk" and r.killed_by_limit, (r.limit, r.stderr[-500:])
         assert r.why_stopped() == "wrote more than 200 MiB to disk (the sandbox's limit)"
-        # the bound: the limit plus what the disk writes in one poll interval (other writers count too)
-        assert grown < limit + 150 * 1024**2, f"grew by {grown / 1024**2:.0f} MiB"
+        # The bound is the limit plus what is written before the watchdog's next poll: quiet, a few
+        # tens of MiB over; at a load average of 80 it was 181 MiB over. Only the stop itself and
+        # "far below the 4 GiB it set out to write" hold whatever the load.
+        assert grown < 4 * limit, f"grew by {grown / 1024**2:.0f} MiB"
     finally:
         for f in tmp_path.glob("big-*"):
             f.unlink()

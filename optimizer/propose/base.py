@@ -34,9 +34,11 @@ class ProposalContext:
         """What makes two requests the same question, for the response cache: the mode, the
         step and the code involved, not the figures measured along the way (line shares,
         speedups, the budget left) nor the retrieved examples, which vary between reruns
-        of the same code. So an identical rerun hits the cache; any change of code misses."""
-        return {"mode": self.mode, "step": self.step, "module": self.module_source, "previous": self.previous,
-                "feedback": self.feedback if self.mode == "repair" else ""}
+        of the same code. A repair is identified by the code it repairs, not by the failure
+        text: that names generated calls and traces, which depend on the run's random hash
+        seed (sandboxes.HASH_SEED). So an identical rerun hits the cache; any change of code
+        misses."""
+        return {"mode": self.mode, "step": self.step, "module": self.module_source, "previous": self.previous}
 
 
 class Proposer(Protocol):
