@@ -49,6 +49,9 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
         notes.append(f"{t.name} is partly non-deterministic: {unstable} calls ({info['unstable_captured']} "
                      f"captured, {info['unstable_generated']} generated) gave different outcomes on two runs "
                      "of the original (time, randomness, hash order or state) and were set aside")
+    if info.get("unloadable"):
+        notes.append(f"{info['unloadable']} captured calls of {t.name} were dropped: their arguments could not be "
+                     "loaded outside the test that made them (a class defined in a test module, say)")
     if info["dropped_slow"]:
         notes.append(f"{info['dropped_slow']} generated calls of {t.name} were dropped: "
                      "the original could not finish them in reasonable time")

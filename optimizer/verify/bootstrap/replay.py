@@ -82,7 +82,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
     captured = load_calls(captured_path)
     calls, expected, seconds = [], {}, {}
     info = {"captured": len(captured), "unstable_captured": 0, "generated": 0, "unstable_generated": 0,
-            "dropped_slow": 0, "unpicklable": 0, "workload": []}
+            "dropped_slow": 0, "unpicklable": 0, "unloadable": 0, "workload": []}
 
     def keep_if_stable(blob, origin, limit, capture_record=None):
         first, took = run_limited(fn, blob, limit)
@@ -114,13 +114,20 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         if origin == "captured":
             info["workload"].append(index)
 
+    loadable = []
     for rec in captured:
+        try:   # arguments may refer to classes of a test module importable only under pytest
+            pickle.loads(rec["args"])
+        except Exception:
+            info["unloadable"] += 1
+            continue
+        loadable.append(rec)
         keep_if_stable(rec["args"], "captured", 600.0, rec)
     slowest = max(seconds.values(), default=0.01)
     limit = min(10.0, max(1.0, 20 * slowest))
     deadline = time.monotonic() + GENERATED_BUDGET_S
     before = len(calls)
-    for blob in generate(fn, [rec["args"] for rec in captured], method):
+    for blob in generate(fn, [rec["args"] for rec in loadable], method):
         if time.monotonic() > deadline:
             break
         if not accepts_iterators(fn, blob, limit):
