@@ -176,3 +176,23 @@ def test_calls_whose_outcome_cannot_be_stored_are_skipped_not_fatal(tmp_path):
         assert b.workload == [0] and b.stable   # make(3) kept; make(9) returned a lambda: not captured
     finally:
         ws.close()
+
+
+def test_calls_whose_arguments_exist_only_under_pytest_are_dropped_with_a_note(tmp_path):
+    """toolz's tests pass an object of a class defined in a test module (importable only as
+    pytest puts its folder on sys.path); that one call, not the whole recording, is lost."""
+    files = {"m.py": "def size(xs):\n    return len(list(xs))\n",
+             "tests/test_m.py": "from m import size\n\n\nclass Box(list):\n    pass\n\n\n"
+                                "def test_size():\n    assert size([1, 2]) == 2\n    assert size(Box([1])) == 1\n"}
+    repo = make_repo(tmp_path / "r", files, git=False)
+    ws = Workspace(repo)
+    sandbox = get_sandbox()[0]
+    try:
+        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index_repo(repo), bench=None)
+        b = baselines["m.size"]
+        notes = record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
+        assert notes == ["1 captured calls of m.size were dropped: their arguments could not be loaded outside "
+                         "the test that made them (a class defined in a test module, say)"]
+        assert b.workload == [0] and b.stable
+    finally:
+        ws.close()
