@@ -57,10 +57,15 @@ def test_rounds_cache_and_replay(tmp_path, fake_openai):
     assert any("2 model round(s); stopped: 2 rounds done" in n for n in first["notes"])
     assert first["kept"]
 
-    again = run(tmp_path, "again", *model)                    # identical rerun: all from the cache
-    assert len(server.requests) == 4
-    assert again["llm"]["calls"] == 0 and again["llm"]["cached"] == 4
-    assert {c["origin"] for c in again["kept"]} == {c["origin"] for c in first["kept"]}
+    again = run(tmp_path, "again", *model)                    # identical rerun: the same questions cached
+    assert again["llm"]["calls"] + again["llm"]["cached"] == 4
+    # Only the refine request can miss: it shows the best kept version, and when the model's
+    # dict.fromkeys and the catalog's set are about as fast, which one wins is the machine's call.
+    refined = lambda report: next(c for c in report["candidates"] if c["step"] == "r2/refine")  # noqa: E731
+    if again["llm"]["calls"]:
+        assert again["llm"]["calls"] == 1 and "Make it faster still" in server.requests[4]["messages"][-1]["content"]
+    else:
+        assert refined(again)["source"] == refined(first)["source"]
 
     server.stop()
     replayed = run(tmp_path, "replayed", "--replay", tmp_path / "t.json", "--model-rounds", "2",
