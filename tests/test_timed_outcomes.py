@@ -95,6 +95,7 @@ def test_a_cheat_in_the_timing_worker_is_caught_by_measure(tmp_path):
         assert measure(sandbox, ws.base, same, b, settings, cold=True).samples == 6
 
 
+@pytest.mark.slow
 def test_the_loop_keeps_a_real_gain_on_a_tiny_function_and_rejects_the_cheats(tmp_path):
     fates = _run(tmp_path, SMALL, "smallest", [MIN, COUNTING, SPOTS_TIMING])
     kept = fates["queue#0"]   # sorted()[0] -> min: some 3x, and no cache
@@ -165,6 +166,7 @@ SET_REWRITE = ("def unique_ordered(items):\n    seen = set()\n    out = []\n    
                "        if item not in seen:\n            seen.add(item)\n            out.append(item)\n    return out\n")
 
 
+@pytest.mark.slow
 def test_hidden_caches_are_judged_on_first_calls_and_a_real_gain_is_not(tmp_path):
     from optimizer.measure.caching import memoizes
 
