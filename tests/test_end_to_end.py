@@ -48,7 +48,9 @@ def test_model_candidates_end_to_end(tmp_path, fake_openai):
     fates = {(c["origin"], c["reason"].split(":")[0]) for c in report["candidates"]}
     model_rows = [c for c in report["candidates"] if c["origin"] == "openai/fake-model"]
     assert len(model_rows) == 4                              # every candidate appears once
-    assert any(c["status"] == "kept" for c in model_rows), fates
+    # verified and significantly faster: kept, or beaten only by the catalog's own set rewrite
+    # (the two are about as fast; which wins is the machine's call)
+    assert any(c["reason"].startswith("faster: ") and c["ci"][0] >= 1.05 for c in model_rows), fates
     assert any("outputs differ" in c["reason"] or "tests failed" in c["reason"] for c in model_rows)
     assert any(c["reason"].startswith("unusable answer") for c in model_rows)
     assert any(c["reason"].startswith("same code as") for c in model_rows)
@@ -56,7 +58,9 @@ def test_model_candidates_end_to_end(tmp_path, fake_openai):
     kept = report["kept"][0]
     assert kept["target"] == "pkg.core.unique_ordered" and kept["branch"] == "optimize/unique_ordered"
     assert kept["ci"][0] >= 1.05 and kept["speedup"] >= kept["ci"][0]
-    assert "dict.fromkeys" in run_git(repo, "show", "optimize/unique_ordered:pkg/core.py")
+    [winner] = [c for c in report["candidates"] if c["status"] == "kept"]
+    assert winner["origin"] == kept["origin"]
+    assert winner["source"].strip() in run_git(repo, "show", "optimize/unique_ordered:pkg/core.py")
     assert Path(kept["patch_file"]).parent == report_path.parent
     check = subprocess.run(["git", "apply", "--check", kept["patch_file"]], cwd=repo)
     assert check.returncode == 0
