@@ -15,6 +15,7 @@ from optimizer.propose.base import ProposalContext
 from optimizer.propose.patterns import CATALOG, PatternProposer
 from optimizer.target import replace_definition, targets_in_file
 from sandboxes.capability import CAPABILITIES, check, describe
+from test_capability import ORIGINAL, candidate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,16 +66,6 @@ def test_every_bundled_example_pair_is_accepted(pair):
     assert findings == [], describe(findings)
 
 
-ORIGINAL = textwrap.dedent("""\
-    import os
-
-
-    def total(xs):
-        result = 0
-        for x in xs:
-            result += x
-        return result
-    """)
 
 
 def test_pure_modules_decorated_caches_and_constant_attrgetters_are_accepted():
@@ -171,7 +162,8 @@ def test_what_the_original_uses_itself_is_accepted():
 
 # ---------------------------------------------------------------- what it must refuse
 def _file(body: str, header: str = "import os\n") -> str:
-    return header + "\n\ndef total(xs):\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    """test_capability's rewritten `total`, one blank line lower (its body starts on line 5)."""
+    return candidate(body, header + "\n")
 
 
 ROUTES = [

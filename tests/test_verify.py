@@ -166,14 +166,20 @@ def test_candidate_model_dedup_key():
 def test_calls_whose_outcome_cannot_be_stored_are_skipped_not_fatal(tmp_path):
     files = {"m.py": "def make(n):\n    return (lambda: n) if n > 5 else n\n",
              "tests/test_m.py": "from m import make\n\n\ndef test_make():\n    assert make(3) == 3\n    assert make(9)() == 9\n"}
+    b, notes = _recorded(tmp_path, files, "m.make")
+    assert notes == []
+    assert b.workload == [0] and b.stable   # make(3) kept; make(9) returned a lambda: not captured
+
+
+def _recorded(tmp_path, files, name):
+    """Capture the tests' calls of `name` in a plain folder made of `files`, then record the
+    original's outcomes: (its baseline, the notes)."""
     repo = make_repo(tmp_path / "r", files, git=False)
     ws = Workspace(repo)
     sandbox = get_sandbox()[0]
     try:
         baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index_repo(repo), bench=None)
-        b = baselines["m.make"]
-        assert record_expected(sandbox, ws.base, ws.scratch("run"), b, 60) == []
-        assert b.workload == [0] and b.stable   # make(3) kept; make(9) returned a lambda: not captured
+        return baselines[name], record_expected(sandbox, ws.base, ws.scratch("run"), baselines[name], 60)
     finally:
         ws.close()
 
@@ -184,15 +190,7 @@ def test_calls_whose_arguments_exist_only_under_pytest_are_dropped_with_a_note(t
     files = {"m.py": "def size(xs):\n    return len(list(xs))\n",
              "tests/test_m.py": "from m import size\n\n\nclass Box(list):\n    pass\n\n\n"
                                 "def test_size():\n    assert size([1, 2]) == 2\n    assert size(Box([1])) == 1\n"}
-    repo = make_repo(tmp_path / "r", files, git=False)
-    ws = Workspace(repo)
-    sandbox = get_sandbox()[0]
-    try:
-        baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index_repo(repo), bench=None)
-        b = baselines["m.size"]
-        notes = record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
-        assert notes == ["1 captured calls of m.size were dropped: their arguments could not be loaded outside "
-                         "the test that made them (a class defined in a test module, say)"]
-        assert b.workload == [0] and b.stable
-    finally:
-        ws.close()
+    b, notes = _recorded(tmp_path, files, "m.size")
+    assert notes == ["1 captured calls of m.size were dropped: their arguments could not be loaded outside "
+                     "the test that made them (a class defined in a test module, say)"]
+    assert b.workload == [0] and b.stable
