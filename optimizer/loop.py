@@ -54,11 +54,9 @@ def run(config: RunConfig, proposers: list[Proposer], report: Report, view, budg
     budget = budget or Budget()
     sandbox, warning = get_sandbox(config.sandbox, repo=config.repo)
     report.sandbox = sandbox.name
-    for note in [warning] if warning else []:
-        report.notes.append(note), view.note(note)
+    _note(report, view, warning)
     proposers, refusal = runnable_proposers(proposers, config.sandbox, sandbox)
-    for note in [refusal] if refusal else []:
-        report.notes.append(note), view.note(note)
+    _note(report, view, refusal)
     view.stage(f"copying {config.repo} into a private workspace")
     ws = Workspace(config.repo)
     try:
@@ -76,6 +74,13 @@ def run(config: RunConfig, proposers: list[Proposer], report: Report, view, budg
     finally:
         ws.close()
     return report
+
+
+def _note(report: Report, view, text: str) -> None:
+    """A note for the report and the view alike ('' is none)."""
+    if text:
+        report.notes.append(text)
+        view.note(text)
 
 
 def runnable_proposers(proposers: list[Proposer], chosen: str, sandbox: Sandbox) -> tuple[list[Proposer], str]:
@@ -124,8 +129,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
         if not baseline.workload:
             refusal = f"no replayable captured calls of {target.name}: nothing to verify against or measure"
     if refusal:
-        report.notes.append(f"skipped {target.name}: {refusal}")
-        view.note(report.notes[-1])
+        _note(report, view, f"skipped {target.name}: {refusal}")
         return
 
     original = ws.original_text(target)
@@ -170,9 +174,8 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
                 tampered = guard.tampered() if guard else ""
                 if tampered:
                     outcome, new_text = Outcome(candidate, "rejected", tampered, stage="integrity"), ""
-                near = _granted_routes_note(candidate, sandbox) if outcome.measurement else ""
-                for note in [near] if near else []:
-                    report.notes.append(note), view.note(note)
+                if outcome.measurement:
+                    _note(report, view, _granted_routes_note(candidate, sandbox))
                 report.outcomes.append(outcome)
                 this_round.append(outcome)
                 if candidate.origin.startswith("pattern:") and outcome.stage in NEAR_MISS_STAGES:
@@ -208,7 +211,7 @@ def _granted_routes_note(candidate: Candidate, sandbox: Sandbox) -> str:
     original's module uses them (os, sys, a third-party module): the report says so."""
     target = candidate.target
     routes = capability.granted_routes(target.imports + candidate.imports, candidate.source,
-                                       frozenset({target.module.split(".")[0]}))
+                                       frozenset({target.package}))
     if not routes:
         return ""
     held = "the bwrap sandbox holds them" if sandbox.isolates_files else \

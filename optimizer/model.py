@@ -36,6 +36,11 @@ class Target:
         return f"{self.module}.{self.qualname}"
 
     @property
+    def package(self) -> str:
+        """The top-level package of its module: the user's own code, to the capability check."""
+        return self.module.split(".")[0]
+
+    @property
     def func_name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
 

@@ -53,9 +53,10 @@ class Workspace:
     # candidate the loop asks what changed, rejects the candidate and restores them.
 
     def protect_base(self) -> None:
-        for path in self._base_files():
+        files = self._base_files()
+        for path in files:
             path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-        self._base_prints = self._fingerprint_base()
+        self._base_prints = self._fingerprint_base(files)
 
     def base_changes(self) -> list[str]:
         """Files of base (outside its .home) changed or removed since protect_base, and
@@ -85,9 +86,9 @@ class Workspace:
         return [p for p in self.base.rglob("*") if p.is_file() and not p.is_symlink()
                 and ".home" not in p.relative_to(self.base).parts]
 
-    def _fingerprint_base(self) -> dict[str, str]:
+    def _fingerprint_base(self, files: list[Path] | None = None) -> dict[str, str]:
         prints = {}
-        for path in self._base_files():
+        for path in self._base_files() if files is None else files:
             try:
                 prints[str(path.relative_to(self.base))] = hashlib.sha256(path.read_bytes()).hexdigest()
             except OSError:

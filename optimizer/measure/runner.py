@@ -94,8 +94,8 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
         check = replace(settings, rounds=max(settings.rounds, FIRST_CALL_WORKERS))
         sides, ci = _rounds(run, base, candidate, replace(check, max_rounds=check.rounds), start,
                             "warm", loops, settings.samples_per_worker, first=first)
-        gains = stats.first_call_gains(first["a"], sides["a"], first["b"], sides["b"])
         if stats.caches(first["a"], sides["a"], first["b"], sides["b"], FIRST_CALL_FACTOR):
+            gains = stats.first_call_gains(first["a"], sides["a"], first["b"], sides["b"])
             cold_sides, ci = _rounds(run, base, candidate, settings, start, "cold", 1, 1, cold=True,
                                      sides={s: list(v) for s, v in first.items()})
             return _measurement(cold_sides, ci, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "

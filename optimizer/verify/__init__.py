@@ -35,7 +35,7 @@ def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline,
         original = (pristine(workspace) / t.file).read_text()
     try:
         findings = capability.check(original, new_text,
-                                    own_packages=frozenset({baseline.target.module.split(".")[0]})) \
+                                    own_packages=frozenset({baseline.target.package})) \
             if check_capabilities else []
     except SyntaxError:   # parses for compile() but too deeply nested for ast
         return Verdict(False, "capability", "too deeply nested to check")
