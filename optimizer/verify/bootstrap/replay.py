@@ -17,6 +17,7 @@ import sys
 import time
 
 from compare import Consumed, Outcome, difference, is_mutable, run_outcome
+from blockreach import Shape, Tracing
 from harness import load_calls, load_function, short
 from inputs import generate
 
@@ -134,6 +135,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
             continue
         keep_if_stable(blob, "generated", limit)
     info["generated"] = len(calls) - before
+    info["coverage"] = reach_summary(fn, calls, seconds)
     info["stable"] = sorted(expected)
     info["seconds"] = {str(i): s for i, s in seconds.items()}
     with open(all_calls_path, "wb") as fh:
@@ -142,6 +144,29 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         pickle.dump(expected, fh, protocol=4)
     with open(info_path, "w") as fh:
         json.dump(info, fh)
+
+
+def reach_summary(fn, calls, seconds):
+    """What the kept calls reach of the original: its blocks, branch directions and
+    gaps (blockreach.Shape.summary), and per origin how many blocks its calls reach.
+    One more traced run of each call; {} when the source cannot be read."""
+    try:
+        shape = Shape.of(fn)
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    total, by_origin = None, {}
+    for i, call in enumerate(calls):
+        reach = Tracing(fn)
+        with reach:   # tracing slows the call: a generous limit; a cut-short call still reached what it ran
+            run_limited(fn, call["args"], max(2.0, 50 * seconds.get(i, 0.05)))
+        by_origin.setdefault(call["origin"], Tracing(fn)).update(reach)
+        if total is None:
+            total = reach
+        else:
+            total.update(reach)
+    summary = shape.summary(total or Tracing(fn))
+    summary["by_origin"] = {origin: len(shape.reached_blocks(r)) for origin, r in by_origin.items()}
+    return summary
 
 
 def check(module, qualname, all_calls_path, expected_path, verdict_path, options_path):
