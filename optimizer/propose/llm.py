@@ -168,6 +168,38 @@ class LLMProposer:
                     raise
                 time.sleep(self.retry_delay * (2 ** attempt))
 
+    def suggest_inputs(self, target: Target, original_source: str, candidate_source: str, diff: str) -> list[str]:
+        """Ask once for inputs likely to tell the original and a candidate apart
+        (prompts/inputs.jinja): the lines of the answer's code block, each meant to be an
+        argument tuple literal (search.parse_suggestions reads them with ast.literal_eval
+        only). Cached, recorded and budgeted like any other call; [] when the budget has
+        no room. A provider failure raises (the search notes it)."""
+        messages = inputs_messages(target, original_source, candidate_source, diff)
+        step = inputs_step(candidate_source)
+        key = ResponseCache.key(self.model, {"mode": "inputs", "target": target.name, "original": original_source,
+                                             "candidate": candidate_source, "temperature": self.temperature,
+                                             "templates": prompts.fingerprint()}, 0)
+        hit = self.cache.get(key) if self.cache else None
+        if hit is not None:
+            answer = hit["answer"]
+            with self._usage_lock:
+                self.usage.add(LLMUsage(cached=1))
+        else:
+            if not self.budget.reserve():
+                return []
+            used = LLMUsage()
+            try:
+                answer = self._call(messages, used)
+            finally:
+                self.budget.settle(used)
+                with self._usage_lock:
+                    self.usage.add(used)
+            if self.cache:
+                self.cache.put(key, {"model": self.model, "answer": answer})
+        if self.record:
+            self.record.add(target.name, step, 0, {"answer": answer})
+        return answer_lines(answer)
+
     def _raise_if_usage_error(self, exc: Exception) -> None:
         status = getattr(exc, "status_code", None)
         msg = _one_line(exc)
@@ -196,6 +228,36 @@ class ReplayProposer:
             self.usage.cached += 1
             out.append(candidate_from_answer(target, self.name, str(entry.get("answer", "")), context))
         return out
+
+    def suggest_inputs(self, target: Target, original_source: str, candidate_source: str, diff: str) -> list[str]:
+        """The recorded answer to the same request (same target and candidate), if any."""
+        entry = self.transcript.get(target.name, inputs_step(candidate_source), 0)
+        if entry is None:
+            return []
+        self.usage.cached += 1
+        return answer_lines(str(entry.get("answer", "")))
+
+
+def inputs_messages(target: Target, original_source: str, candidate_source: str, diff: str,
+                    max_calls: int = 8) -> list[dict]:
+    """The request for inputs that tell two versions apart (prompts/inputs.jinja)."""
+    return [{"role": "user", "content": prompts.render(
+        "inputs", target_name=target.name, func_name=target.func_name, original=original_source.strip("\n"),
+        candidate=candidate_source.strip("\n"), diff=diff.strip("\n"), max_calls=max_calls)}]
+
+
+def inputs_step(candidate_source: str) -> str:
+    """Names an inputs request in transcripts: one per candidate version."""
+    import hashlib
+
+    return "inputs/" + hashlib.sha256(candidate_source.encode()).hexdigest()[:12]
+
+
+def answer_lines(answer: str) -> list[str]:
+    """The lines of the answer's first fenced block (the whole answer without one)."""
+    found = re.search(r"```[^\n]*\n(.*?)(?:```|$)", answer, flags=re.S)
+    body = found.group(1) if found else answer
+    return [ln for ln in body.splitlines() if ln.strip()]
 
 
 def render_request(target: Target, context: ProposalContext) -> str:

@@ -77,10 +77,12 @@ def _is_list_iterator(value):
     return type(value).__name__ == "list_iterator"
 
 
-def record(module, qualname, captured_path, all_calls_path, expected_path, info_path):
+def record(module, qualname, captured_path, all_calls_path, expected_path, info_path, given_path=None):
     fn = load_function(module, qualname)
     method = is_method(fn, qualname)
     captured = load_calls(captured_path)
+    if given_path:   # search.py: only the given calls, under their own origins (record_given)
+        return record_given(fn, method, captured, given_path, all_calls_path, expected_path, info_path)
     calls, expected, seconds = [], {}, {}
     info = {"captured": len(captured), "unstable_captured": 0, "generated": 0, "unstable_generated": 0,
             "dropped_slow": 0, "unpicklable": 0, "unloadable": 0, "workload": []}
@@ -167,6 +169,90 @@ def reach_summary(fn, calls, seconds):
     summary = shape.summary(total or Tracing(fn))
     summary["by_origin"] = {origin: len(shape.reached_blocks(r)) for origin, r in by_origin.items()}
     return summary
+
+
+def record_given(fn, method, captured, given_path, all_calls_path, expected_path, info_path):
+    """`record` for the calls of a search (optimizer/verify/search.py). GIVEN_JSON:
+    {"calls": [{"origin", "call": literal "((args...), {kwargs})"}], "literals": [literal],
+    "limit": seconds per call, "seconds": for all}. The calls were found by a process that
+    ran a candidate (or by a model): they are rebuilt with ast.literal_eval only, never
+    unpickled. With literals, the mutations of the captured calls that mix them in
+    (inputs.generate) are recorded too, as origin "literal". Only these calls are recorded."""
+    import ast
+    with open(given_path) as fh:
+        given = json.load(fh)
+    limit, deadline = float(given.get("limit", 2.0)), time.monotonic() + float(given.get("seconds", 20.0))
+    info = {"kept": {}, "unparsed": 0, "unstable": 0, "dropped_slow": 0, "origins": []}
+    todo = []
+    for item in given.get("calls", []):
+        try:
+            args, kwargs = ast.literal_eval(item["call"])
+            assert type(args) is tuple and type(kwargs) is dict and all(type(k) is str for k in kwargs)
+            todo.append((str(item["origin"]), pickle.dumps((args, kwargs), protocol=4)))
+        except Exception:
+            info["unparsed"] += 1
+    literals = []
+    for text in given.get("literals", []):
+        try:
+            literals.append(ast.literal_eval(text))
+        except Exception:
+            info["unparsed"] += 1
+    if literals:
+        seeds = []
+        for rec in captured:
+            try:
+                pickle.loads(rec["args"])
+                seeds.append(rec["args"])
+            except Exception:
+                continue
+        try:
+            mixed = generate(fn, seeds, method, literals=tuple(literals))
+            plain = set(generate(fn, seeds, method))
+        except TypeError:   # an inputs.generate without literals=: each literal in place of each argument of its kind
+            mixed, plain = [], set(seeds)
+            for blob in seeds[:16]:
+                args, kwargs = pickle.loads(blob)
+                for i in range(1 if method else 0, len(args)):
+                    for value in literals:
+                        if _kind(value) == _kind(args[i]):
+                            mixed.append(pickle.dumps((args[:i] + (value,) + args[i + 1:], kwargs), protocol=4))
+        todo += [("literal", blob) for blob in dict.fromkeys(mixed) if blob not in plain][:120]
+    calls, expected, seconds = [], {}, {}
+    for origin, blob in todo:
+        if time.monotonic() > deadline:
+            break
+        first, took = run_limited(fn, blob, limit)
+        second, took2 = run_limited(fn, blob, limit) if first is not None else (None, 0)
+        if first is None:
+            info["dropped_slow"] += 1
+            continue
+        if second is None or difference(first, second) is not None:
+            info["unstable"] += 1
+            continue
+        if first.kind == "return" and is_mutable(first.value) and not isinstance(first.value, Consumed):
+            first.shared = first.value is second.value
+        try:
+            outcome_blob = first.dumps()
+        except Exception:
+            info["unstable"] += 1
+            continue
+        loose = first.kind == "raise" and first.exc[0] in ("TypeError", "AttributeError")
+        expected[len(calls)] = outcome_blob
+        seconds[len(calls)] = min(took, took2)
+        calls.append({"args": blob, "origin": origin, "loose": loose})
+        info["kept"][origin] = info["kept"].get(origin, 0) + 1
+        info["origins"].append(origin)
+    info["seconds"] = {str(i): s for i, s in seconds.items()}
+    with open(all_calls_path, "wb") as fh:
+        pickle.dump(calls, fh, protocol=4)
+    with open(expected_path, "wb") as fh:
+        pickle.dump(expected, fh, protocol=4)
+    with open(info_path, "w") as fh:
+        json.dump(info, fh)
+
+
+def _kind(value):
+    return "number" if type(value) in (int, float) else type(value).__name__
 
 
 def check(module, qualname, all_calls_path, expected_path, verdict_path, options_path):
