@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="relative tolerance when comparing floats (default 0: exact)")
     p.add_argument("--loose-errors", action="store_true",
                    help="compare exception types only, not their messages")
+    p.add_argument("--accept-unreached", action="store_true",
+                   help="keep, with a warning, candidates whose changed lines no compared call reached "
+                        "(default: rejected; such a candidate is proven only on paths it did not change)")
     p.add_argument("--metric", choices=["time", "instructions"], default="time",
                    help="time: seconds, side by side (default); instructions: a load-independent count "
                         "(perf stat, else valgrind's callgrind) on a reduced workload")
@@ -155,7 +158,7 @@ def _config(args):
                        candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
                        sandbox=sandbox, max_captured=args.max_captured, model_rounds=model_rounds,
                        strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
-                       objective=args.objective, metric=args.metric,
+                       objective=args.objective, metric=args.metric, accept_unreached=args.accept_unreached,
                        measure=MeasureSettings(rounds=args.rounds, max_rounds=max(30, args.rounds)))
     models = ModelSettings(model, api_base, transcript, args.record, not args.no_cache, max_calls, max_cost,
                            model_timeout)

@@ -16,9 +16,10 @@ from .measure.decide import decide
 from .measure.instructions import measure_instructions
 from .measure.runner import (MeasureError, MeasureSettings, TimedOutcomeMismatch, first_calls_note, measure,
                              measure_bench, peak_memory)
-from .model import Candidate, Outcome, Target
+from .model import Candidate, Outcome, Target, Verdict
 from .target import replace_definition
 from .verify import Baseline, TestRun, verify
+from .verify.evidence import TESTS_ONLY, WEAK
 from .verify.runs import python_env
 from .verify.timeouts import bench_timeout
 from .verify.trace import explain
@@ -71,10 +72,11 @@ def evaluate(config: "RunConfig", ws: Workspace, sandbox: Sandbox, candidate: Ca
     workspace = ws.candidate_copy(candidate.target, new_text)
     try:
         verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness, original,
-                         config.check_capabilities)
+                         config.check_capabilities, config.accept_unreached)
         if not verdict.ok:
             trace = explain(sandbox, ws.base, workspace, baseline, verdict.failing_call)
-            return Outcome(candidate, "rejected", verdict.reason, trace=trace, stage=verdict.stage), new_text
+            return Outcome(candidate, "rejected", verdict.reason, trace=trace, stage=verdict.stage,
+                           evidence=verdict.evidence), new_text
         try:
             if config.metric == "instructions":
                 m = measure_instructions(sandbox, ws.base, workspace, baseline)
@@ -93,13 +95,26 @@ def evaluate(config: "RunConfig", ws: Workspace, sandbox: Sandbox, candidate: Ca
             why += f"; {cold}" if cold else ""
         except TimedOutcomeMismatch as exc:
             return Outcome(candidate, "rejected", f"its timed calls behaved differently from the replay: {exc}",
-                           stage="timing"), new_text
+                           stage="timing", evidence=verdict.evidence), new_text
         except MeasureError as exc:
-            return Outcome(candidate, "rejected", f"measurement failed: {exc}"), new_text
+            return Outcome(candidate, "rejected", f"measurement failed: {exc}", evidence=verdict.evidence), new_text
         return Outcome(candidate, "kept" if keep_it else "rejected",
-                       f"{why}; verified: {verdict.reason}" if keep_it else why, m), new_text
+                       f"{why}; {evidence_words(verdict)}" if keep_it else why, m,
+                       evidence=verdict.evidence), new_text
     finally:
         ws.discard(workspace)
+
+
+def evidence_words(verdict: Verdict) -> str:
+    """What a kept candidate was verified on. "verified" only at the strong level: a weak
+    one says so and why; tests alone say that."""
+    level = verdict.evidence.get("level")
+    if level == WEAK:
+        return (f"kept with weak evidence: {verdict.evidence.get('warning', '')} (accepted by --accept-unreached); "
+                f"{verdict.reason}")
+    if level == TESTS_ONLY:
+        return f"checked by tests only: {verdict.reason}"
+    return f"verified: {verdict.reason}"
 
 
 def _demote(loser: Outcome, winner: Outcome) -> None:

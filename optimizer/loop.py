@@ -24,6 +24,7 @@ from .rounds import NEAR_MISS_STAGES, next_requests, stop_reason
 from .target import index_repo, resolve
 from .verify import Baseline, Strictness, TestRun, capture
 from .verify.equivalence import record_expected
+from .verify.evidence import unreached_note
 from .verify.runs import pytest_command, python_env
 from .verify.timeouts import worker_timeout
 from .workspace import Workspace
@@ -48,6 +49,7 @@ class RunConfig:
     bench_rounds: int = 5           # end-to-end confirmation runs per side
     measure: MeasureSettings = field(default_factory=MeasureSettings)
     check_capabilities: bool = True  # off only in tests that show what the sandbox alone contains
+    accept_unreached: bool = False  # keep, with a warning, candidates whose changed lines no call reached
 
 
 def run(config: RunConfig, proposers: list[Proposer], report: Report, view, budget: Budget | None = None) -> Report:
@@ -126,6 +128,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
     if not refusal:
         view.stage(f"replaying captured and generated calls of {target.qualname} on the original")
         report.notes.extend(record_expected(sandbox, ws.base, ws.scratch("run"), baseline, timeout=900))
+        _note(report, view, unreached_note(target.name, baseline.coverage) if baseline.workload else "")
         if not baseline.workload:
             refusal = f"no replayable captured calls of {target.name}: nothing to verify against or measure"
     if refusal:

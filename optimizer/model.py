@@ -88,6 +88,7 @@ class Verdict:
     reason: str = ""          # plain words, for the report
     calls_checked: int = 0
     failing_call: int | None = None   # index of the first differing call, for traces
+    evidence: dict = field(default_factory=dict)   # what it was verified on (verify/evidence.py)
 
 
 @dataclass
@@ -121,12 +122,15 @@ class Outcome:
     measurement: Measurement | None = None
     trace: str = ""           # for a behaviour difference: original vs candidate, block by block
     stage: str = ""           # the check that rejected it ("parse", "capability", "tests", "equivalence", ...)
+    evidence: dict = field(default_factory=dict)   # what it was verified on (Verdict.evidence)
 
     def __post_init__(self):
         # The reason and the trace may quote what the candidate's code printed or raised:
         # cleaned once here, before any prompt, report or terminal sees them (scrub.py).
+        # So is every text in the evidence (origin names come from the candidate's process).
         self.reason = clean(self.reason)
         self.trace = clean(self.trace, TRACE_LIMIT)
+        self.evidence = _cleaned(self.evidence)
 
     def to_json(self) -> dict:
         m = self.measurement
@@ -143,7 +147,33 @@ class Outcome:
             # what was judged, kept or not: the code as proposed (a model's too)
             "source": self.candidate.source,
             "imports": list(self.candidate.imports),
+            "diff": self.diff(),
+            **({"evidence": self.evidence} if self.evidence else {}),
         }
+
+    def diff(self) -> str:
+        """The candidate's definition against the original's, as a unified diff."""
+        import difflib
+        import textwrap
+
+        target = self.candidate.target
+        if target is None or not self.candidate.source:
+            return ""
+        return "".join(difflib.unified_diff(
+            (textwrap.dedent(target.source).rstrip("\n") + "\n").splitlines(keepends=True),
+            (self.candidate.source.rstrip("\n") + "\n").splitlines(keepends=True),
+            f"a/{target.file} ({target.qualname})", f"b/{target.file} ({target.qualname})"))
+
+
+def _cleaned(value):
+    """`value` with every string in it (keys too) cleaned (scrub.clean)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(str(k)): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_cleaned(v) for v in value]
+    return value
 
 
 @dataclass

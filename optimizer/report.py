@@ -76,6 +76,12 @@ class View:
             self.console.print(f"[green]kept[/green] {kept.target.name}: {kept.measurement.speedup:.2f}x "
                                f"[{kept.measurement.ci[0]:.2f}, {kept.measurement.ci[1]:.2f}] -> {where}, "
                                f"patch {kept.patch_file}" + (" (applied)" if kept.applied else ""))
+            outcome = next((o for o in report.outcomes if o.candidate is kept.candidate), None)
+            said = _evidence_words(outcome.reason) if outcome else ""
+            if said:   # what it was verified on, or that its evidence is weak
+                from rich.markup import escape
+
+                self.console.print(f"  {escape(said)}")
         if not report.kept:
             self.console.print("nothing kept: no candidate was both verified and significantly faster")
 
@@ -104,6 +110,15 @@ class View:
             table.add_row(Text(o.candidate.target.qualname), Text(o.candidate.origin), _fate(o), speed,
                           Text(o.reason))
         return table
+
+
+def _evidence_words(reason: str) -> str:
+    """The part of a kept reason that says what it was verified on (evaluate.evidence_words)."""
+    for word in ("verified: ", "kept with weak evidence: ", "checked by tests only: "):
+        at = reason.find(word)
+        if at >= 0:
+            return reason[at:].split(", but ")[0]
+    return ""
 
 
 def _fate(o: Outcome) -> str:

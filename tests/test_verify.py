@@ -114,7 +114,9 @@ def test_equivalent_candidate_passes(run):
     v = _verdict(run, "normalize", "def normalize(values):\n    values.sort()\n    t = 0\n"
                                    "    for x in values:\n        t += x\n    return t\n")
     assert v.ok and v.calls_checked > 1
-    assert v.reason.startswith("1 test passed; the same outcome on 1 captured call and ")
+    assert v.reason.startswith("1 test passed; the same outcome on 1 captured and ")
+    assert "generated" in v.reason and v.reason.endswith(" calls; 1 of 1 blocks of the original reached"), v.reason
+    assert v.evidence["level"] == "proven on reached paths" and v.evidence["calls"]["captured"] == 1
 
 
 def _replay_only(run, name, source):

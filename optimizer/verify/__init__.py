@@ -10,7 +10,8 @@ from pathlib import Path
 from sandboxes import Sandbox, capability
 
 from ..model import Verdict
-from . import equivalence, integrity
+from ..target import find_in_text
+from . import equivalence, evidence, integrity
 from .capture import Baseline, capture
 from .equivalence import Strictness
 from .runs import pristine, python_env
@@ -22,9 +23,11 @@ __all__ = ["Baseline", "Strictness", "TestRun", "capture", "verify"]
 
 def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline, suite: TestRun,
            strictness: Strictness = Strictness(), original: str | None = None,
-           check_capabilities: bool = True) -> Verdict:
+           check_capabilities: bool = True, accept_unreached: bool = False) -> Verdict:
     """`original`: the target file's text before the edit (read from the pristine base copy if not given).
-    check_capabilities=False is for tests of the sandbox alone, never for real runs."""
+    check_capabilities=False is for tests of the sandbox alone, never for real runs.
+    accept_unreached (--accept-unreached): a candidate whose changed lines no compared call
+    reached passes at the weak level, with the warning in `verdict.evidence["warning"]`."""
     t = baseline.target
     try:
         compile(new_text, t.file, "exec")
@@ -44,7 +47,7 @@ def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline,
 
     oracle = [p for p in (baseline.calls_file, baseline.expected_file) if p]
     before = integrity.fingerprint(workspace, oracle)
-    verdict = _run_checks(sandbox, workspace, baseline, suite, strictness)
+    verdict = _run_checks(sandbox, workspace, baseline, suite, strictness, new_text, accept_unreached)
     tampered = integrity.changed(before, workspace, oracle)
     if tampered:
         return Verdict(False, "integrity", "changed what judges it while it ran: " + ", ".join(tampered[:3]))
@@ -52,7 +55,7 @@ def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline,
 
 
 def _run_checks(sandbox: Sandbox, workspace: Path, baseline: Baseline, suite: TestRun,
-                strictness: Strictness) -> Verdict:
+                strictness: Strictness, new_text: str, accept_unreached: bool) -> Verdict:
     t = baseline.target
     timeout = import_timeout(baseline)
     imported = sandbox.run([sys.executable, "-c", f"import {t.module}"], workspace,
@@ -78,14 +81,53 @@ def _run_checks(sandbox: Sandbox, workspace: Path, baseline: Baseline, suite: Te
 
     passed = sum(1 for o in run.outcomes.values() if o == "passed")
     tests = _plural(passed, "test") + " passed" if passed else "no tests call it"
+    record = {"tests": {"run": len(run.outcomes), "passed": passed}}
     if baseline.expected_file and baseline.stable:
         verdict = equivalence.check(sandbox, workspace, baseline, strictness)
         if verdict.ok:
-            generated = verdict.calls_checked - len(baseline.workload)
-            verdict.reason = (f"{tests}; the same outcome on {_plural(len(baseline.workload), 'captured call')}"
-                              f" and {generated} generated")
+            verdict = _judge_evidence(verdict, baseline, new_text, tests, record, accept_unreached)
         return verdict
-    return Verdict(True, "tests", f"{tests}; no replayable captured calls")
+    return Verdict(True, "tests", f"{tests}; no replayable captured calls",
+                   evidence={**record, "level": evidence.TESTS_ONLY, "calls": {}})
+
+
+def _judge_evidence(verdict: Verdict, baseline: Baseline, new_text: str, tests: str, record: dict,
+                    accept_unreached: bool) -> Verdict:
+    """After equivalence passed: were the changed lines reached (verify/evidence.py)?"""
+    t = baseline.target
+    by_origin = verdict.evidence.get("by_origin") or {"captured": len(baseline.workload),
+                                                      "generated": verdict.calls_checked - len(baseline.workload)}
+    changed = evidence.assess(t, find_in_text(new_text, t.file, t.qualname), baseline.coverage,
+                              verdict.evidence.get("candidate_reach"))
+    coverage = evidence.summary(baseline.coverage)
+    reason = f"{tests}; the same outcome on {_calls_words(by_origin)}"
+    if coverage:
+        reason += f"; {coverage['reached']} of {coverage['countable']} blocks of the original reached"
+    reach = verdict.evidence.get("candidate_reach")
+    record.update(calls={k: v for k, v in by_origin.items() if v}, blocks=coverage,
+                  changed_lines={k: changed[k] for k in ("original", "unreached", "directions", "candidate",
+                                                         "candidate_unreached")},
+                  reached=not changed["problems"],
+                  candidate_reach_complete=bool(reach and reach.get("complete")))
+    problems = "; ".join(changed["problems"])
+    if not problems:
+        return Verdict(True, "equivalence", reason, verdict.calls_checked,
+                       evidence={**record, "level": evidence.STRONG})
+    if accept_unreached:
+        return Verdict(True, "evidence", reason, verdict.calls_checked,
+                       evidence={**record, "level": evidence.WEAK, "warning": problems})
+    return Verdict(False, "evidence", problems, verdict.calls_checked,
+                   evidence={**record, "level": evidence.INSUFFICIENT})
+
+
+def _calls_words(by_origin: dict[str, int]) -> str:
+    """{'captured': 64, 'generated': 41, 'mutated': 12} -> '64 captured, 41 generated and 12 mutated calls'."""
+    parts = [f"{n} {origin}" for origin, n in by_origin.items() if n]
+    if not parts:
+        return "no calls"
+    total = sum(by_origin.values())
+    words = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return words + (" call" if total == 1 else " calls")
 
 
 def _plural(n: int, noun: str) -> str:

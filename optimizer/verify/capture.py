@@ -33,6 +33,7 @@ class Baseline:
     stable: list[int] = field(default_factory=list)   # indices of calls the original replays reliably
     workload: list[int] = field(default_factory=list) # of those, the captured ones: what is timed
     call_seconds: dict[str, float] = field(default_factory=dict)   # the original's time per call
+    coverage: dict = field(default_factory=dict)       # what the calls reach of it (blockreach summary)
 
     def refusal(self, failed_tests: list[str]) -> str:
         """Why this target cannot be optimized ('' when it can)."""

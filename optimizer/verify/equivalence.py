@@ -14,6 +14,7 @@ from pathlib import Path
 from sandboxes import Sandbox
 
 from ..model import Verdict
+from ..scrub import clean
 from .capture import Baseline
 from .runs import new_seal, python_env, worker_command
 from .timeouts import replay_timeout
@@ -43,6 +44,7 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
     info = json.loads(info_json.read_text())
     baseline.stable, baseline.workload = info["stable"], info["workload"]
     baseline.call_seconds = info["seconds"]
+    baseline.coverage = info.get("coverage") or {}
     notes = []
     unstable = info["unstable_captured"] + info["unstable_generated"]
     if unstable:
@@ -58,15 +60,26 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
     return notes
 
 
+def reach_seconds(baseline: Baseline) -> float:
+    """The budget of the candidate's traced pass after the comparison (replay.candidate_reach):
+    tracing slows a call some 50-fold."""
+    return min(120.0, 10 + 60 * sum(baseline.call_seconds.values()))
+
+
 def check(sandbox: Sandbox, workspace: Path, baseline: Baseline,
           strictness: Strictness = Strictness()) -> Verdict:
+    """Replay the calls on the candidate. On success the verdict's evidence holds, from the
+    candidate's process (so only as trustworthy as its "ok"): "by_origin", the calls
+    compared per origin, and "candidate_reach", the lines of the candidate's file its
+    traced rerun executed ({"lines", "complete"}, or None)."""
     t = baseline.target
-    timeout = replay_timeout(baseline)
+    budget = reach_seconds(baseline)
+    timeout = replay_timeout(baseline) + budget + 5
     home = workspace / ".home"
     home.mkdir(exist_ok=True)
     verdict_json, options_json = home / "verdict.json", home / "options.json"
     options_json.write_text(json.dumps({"rtol": strictness.rtol, "loose_errors": strictness.loose_errors,
-                                        "seconds": baseline.call_seconds}))
+                                        "seconds": baseline.call_seconds, "reach_seconds": budget}))
     cmd = worker_command("replay.py", "check", t.module, t.qualname, baseline.calls_file,
                          baseline.expected_file, verdict_json, options_json)
     verdict_json.unlink(missing_ok=True)
@@ -85,4 +98,25 @@ def check(sandbox: Sandbox, workspace: Path, baseline: Baseline,
     if not data.get("ok"):
         return Verdict(False, "equivalence", str(data.get("reason", "behaves differently")),
                        failing_call=data.get("call"))
-    return Verdict(True, "equivalence", calls_checked=int(data.get("checked", 0)))
+    return Verdict(True, "equivalence", calls_checked=_count(data.get("checked")),
+                   evidence={"by_origin": _origins(data.get("by_origin")),
+                             "candidate_reach": _reach(data.get("reach"))})
+
+
+def _count(value) -> int:
+    return value if type(value) is int and value >= 0 else 0
+
+
+def _origins(value) -> dict[str, int]:
+    """Calls compared per origin, as the worker counted them: at most 12 plain names."""
+    if not isinstance(value, dict):
+        return {}
+    return {clean(str(k), 40): _count(v) for k, v in list(value.items())[:12]}
+
+
+def _reach(value) -> dict | None:
+    """The candidate's traced lines: ints only, bounded (they come from its process)."""
+    if not isinstance(value, dict) or not isinstance(value.get("lines"), list):
+        return None
+    lines = [n for n in value["lines"][:10_000] if type(n) is int and n > 0]
+    return {"lines": lines, "complete": value.get("complete") is True}

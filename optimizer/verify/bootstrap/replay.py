@@ -265,11 +265,13 @@ def check(module, qualname, all_calls_path, expected_path, verdict_path, options
     with open(expected_path, "rb") as fh:
         expected = pickle.load(fh)
     seconds = {int(k): v for k, v in options.get("seconds", {}).items()}
-    verdict = {"ok": True, "checked": 0}
+    verdict = {"ok": True, "checked": 0, "by_origin": {}}
     shared_checks = 0
     for i, blob in sorted(expected.items()):
         want = Outcome.loads(blob)
         call = calls[i]
+        origin = str(call.get("origin", "captured"))
+        verdict["by_origin"][origin] = verdict["by_origin"].get(origin, 0) + 1
         limit = max(1.0, 20 * seconds.get(i, 0.05))
         got, _ = run_limited(fn, call["args"], limit)
         if got is not None and want.shared is not None and shared_checks < 5:
@@ -289,9 +291,39 @@ def check(module, qualname, all_calls_path, expected_path, verdict_path, options
             what, exp, act = found
             verdict = {"ok": False, "call": i, "reason": "%s on %s: expected %s, got %s" % (what, label, exp, act)}
             break
+    if verdict["ok"]:
+        verdict["reach"] = candidate_reach(fn, calls, sorted(expected), seconds,
+                                           float(options.get("reach_seconds", 30.0)))
     verdict["seal"] = seal
     with open(verdict_path, "w") as fh:
         _dump(verdict, fh)
+
+
+MAX_REACH_LINES = 5000
+
+
+def candidate_reach(fn, calls, indices, seconds, budget):
+    """One more run of every compared call with the candidate traced (blockreach.Tracing):
+    {"lines": the line numbers of its file it executed, "complete": every call ran}.
+    None when it cannot be traced. The equivalence verdict is already decided: nothing
+    here changes it. The host (optimizer/verify/evidence.py) only uses these lines to
+    require that the candidate's new lines ran; they come from the candidate's process,
+    so a cheater could forge them, which could loosen that one extra check and nothing else."""
+    try:
+        reach = Tracing(fn)
+        deadline = time.monotonic() + budget
+        complete = True
+        for i in indices:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                complete = False
+                break
+            with reach:   # tracing slows a call some 50-fold; a cut-short call still reached what it ran
+                got, _ = run_limited(fn, calls[i]["args"], min(left, max(2.0, 50 * seconds.get(i, 0.05))))
+            complete = complete and got is not None
+        return {"lines": sorted(reach.lines)[:MAX_REACH_LINES], "complete": complete}
+    except Exception:
+        return None
 
 
 def show_args(blob, method=False):
