@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-unreached", action="store_true",
                    help="keep, with a warning, candidates whose changed lines no compared call reached "
                         "(default: rejected; such a candidate is proven only on paths it did not change)")
+    p.add_argument("--search-seconds", type=float, default=20.0,
+                   help="per target: seconds to search for inputs that reach the original's unreached paths "
+                        "when its calls are recorded, and as much again across its candidates' searches for "
+                        "inputs where they part ways (CrossHair, their new literals, the model); 0 turns "
+                        "both off (20)")
     p.add_argument("--metric", choices=["time", "instructions"], default="time",
                    help="time: seconds, side by side (default); instructions: a load-independent count "
                         "(perf stat, else valgrind's callgrind) on a reduced workload")
@@ -113,8 +118,9 @@ def _config(args):
     for name, value, low in (("--candidates", args.candidates, 1), ("--max-targets", args.max_targets, 1),
                              ("--max-captured", args.max_captured, 1), ("--rounds", args.rounds, 2),
                              ("--model-rounds", model_rounds, 1), ("--max-calls", max_calls, 0),
-                             ("--max-cost", max_cost, 0), ("--model-timeout", model_timeout, 1)):
-        if value is not None and value < low:
+                             ("--max-cost", max_cost, 0), ("--model-timeout", model_timeout, 1),
+                             ("--search-seconds", args.search_seconds, 0)):
+        if value is not None and not value >= low:   # NaN too
             raise UsageError(f"{name} must be at least {low}, got {value}")
     if not 0 <= args.rtol < 1:
         raise UsageError(f"--rtol must be in [0, 1), got {args.rtol}")
@@ -159,6 +165,7 @@ def _config(args):
                        sandbox=sandbox, max_captured=args.max_captured, model_rounds=model_rounds,
                        strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
                        objective=args.objective, metric=args.metric, accept_unreached=args.accept_unreached,
+                       search_seconds=args.search_seconds,
                        measure=MeasureSettings(rounds=args.rounds, max_rounds=max(30, args.rounds)))
     models = ModelSettings(model, api_base, transcript, args.record, not args.no_cache, max_calls, max_cost,
                            model_timeout)

@@ -18,7 +18,7 @@ from .measure.runner import (MeasureError, MeasureSettings, TimedOutcomeMismatch
                              measure_bench, peak_memory)
 from .model import Candidate, Outcome, Target, Verdict
 from .target import replace_definition
-from .verify import Baseline, TestRun, verify
+from .verify import Baseline, SearchBudget, TestRun, verify
 from .verify.evidence import TESTS_ONLY, WEAK
 from .verify.runs import python_env
 from .verify.timeouts import bench_timeout
@@ -61,8 +61,10 @@ class Standings:
 
 
 def evaluate(config: "RunConfig", ws: Workspace, sandbox: Sandbox, candidate: Candidate, original: str,
-             baseline: Baseline, suite: TestRun, settings: MeasureSettings) -> tuple[Outcome, str]:
-    """Verify, then measure. Status "kept" here means: verified and significantly better."""
+             baseline: Baseline, suite: TestRun, settings: MeasureSettings,
+             search: SearchBudget | None = None) -> tuple[Outcome, str]:
+    """Verify, then measure. Status "kept" here means: verified and significantly better.
+    search: the target's budget for looking for inputs where a candidate parts ways."""
     if candidate.error:
         return Outcome(candidate, "rejected", candidate.error), ""
     try:
@@ -72,9 +74,9 @@ def evaluate(config: "RunConfig", ws: Workspace, sandbox: Sandbox, candidate: Ca
     workspace = ws.candidate_copy(candidate.target, new_text)
     try:
         verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness, original,
-                         config.check_capabilities, config.accept_unreached)
+                         config.check_capabilities, config.accept_unreached, search)
         if not verdict.ok:
-            trace = explain(sandbox, ws.base, workspace, baseline, verdict.failing_call)
+            trace = explain(sandbox, ws.base, workspace, verdict.oracle or baseline, verdict.failing_call)
             return Outcome(candidate, "rejected", verdict.reason, trace=trace, stage=verdict.stage,
                            evidence=verdict.evidence), new_text
         try:

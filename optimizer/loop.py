@@ -22,7 +22,7 @@ from .propose.context import build_context, request_context
 from .propose.examples import KeptExamples
 from .rounds import NEAR_MISS_STAGES, next_requests, stop_reason
 from .target import index_repo, resolve
-from .verify import Baseline, Strictness, TestRun, capture
+from .verify import Baseline, SearchBudget, Strictness, TestRun, capture
 from .verify.equivalence import record_expected
 from .verify.evidence import unreached_note
 from .verify.runs import pytest_command, python_env
@@ -50,6 +50,7 @@ class RunConfig:
     measure: MeasureSettings = field(default_factory=MeasureSettings)
     check_capabilities: bool = True  # off only in tests that show what the sandbox alone contains
     accept_unreached: bool = False  # keep, with a warning, candidates whose changed lines no call reached
+    search_seconds: float = 20.0    # per target: the input search at recording, and the per-candidate searches
 
 
 def run(config: RunConfig, proposers: list[Proposer], report: Report, view, budget: Budget | None = None) -> Report:
@@ -157,6 +158,8 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
     context = build_context(sandbox, ws, target, baseline, original, share, budget, for_model=iterating)
 
     guard = _OriginalGuard(ws, baseline) if not sandbox.isolates_files else None
+    suggest = next((p.suggest_inputs for p in proposers if hasattr(p, "suggest_inputs")), None)
+    search = SearchBudget(config.search_seconds, suggest)
     standings, history, round_no, requests = Standings(target), [], 1, [None]
     try:
         while True:
@@ -173,7 +176,7 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
                 view.stage(f"verifying and measuring {candidate.origin} ({candidate.step}) for {target.qualname}")
                 earlier = standings.duplicate_of(candidate)
                 outcome, new_text = (Outcome(candidate, "rejected", f"same code as {earlier}"), "") if earlier \
-                    else evaluate(config, ws, sandbox, candidate, original, baseline, suite, settings)
+                    else evaluate(config, ws, sandbox, candidate, original, baseline, suite, settings, search)
                 tampered = guard.tampered() if guard else ""
                 if tampered:
                     outcome, new_text = Outcome(candidate, "rejected", tampered, stage="integrity"), ""

@@ -89,6 +89,8 @@ class Verdict:
     calls_checked: int = 0
     failing_call: int | None = None   # index of the first differing call, for traces
     evidence: dict = field(default_factory=dict)   # what it was verified on (verify/evidence.py)
+    oracle: object = None     # the Baseline whose calls failing_call indexes, when not the target's own
+                              # (a search's found calls, verify/search.py)
 
 
 @dataclass

@@ -5,29 +5,35 @@ The first failing check rejects it, with the reason in plain words."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from sandboxes import Sandbox, capability
 
 from ..model import Verdict
+from ..scrub import clean
 from ..target import find_in_text
 from . import equivalence, evidence, integrity
 from .capture import Baseline, capture
 from .equivalence import Strictness
 from .runs import pristine, python_env
+from .search import SearchBudget
 from .tests import TestRun, run_tests
 from .timeouts import import_timeout, tests_timeout
 
-__all__ = ["Baseline", "Strictness", "TestRun", "capture", "verify"]
+__all__ = ["Baseline", "SearchBudget", "Strictness", "TestRun", "capture", "verify"]
 
 
 def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline, suite: TestRun,
            strictness: Strictness = Strictness(), original: str | None = None,
-           check_capabilities: bool = True, accept_unreached: bool = False) -> Verdict:
+           check_capabilities: bool = True, accept_unreached: bool = False,
+           search: SearchBudget | None = None) -> Verdict:
     """`original`: the target file's text before the edit (read from the pristine base copy if not given).
     check_capabilities=False is for tests of the sandbox alone, never for real runs.
     accept_unreached (--accept-unreached): a candidate whose changed lines no compared call
-    reached passes at the weak level, with the warning in `verdict.evidence["warning"]`."""
+    reached passes at the weak level, with the warning in `verdict.evidence["warning"]`.
+    search (--search-seconds): after the compared calls agree, look for inputs where the
+    candidate parts from the original (verify/search.py) before judging the evidence."""
     t = baseline.target
     try:
         compile(new_text, t.file, "exec")
@@ -47,7 +53,7 @@ def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline,
 
     oracle = [p for p in (baseline.calls_file, baseline.expected_file) if p]
     before = integrity.fingerprint(workspace, oracle)
-    verdict = _run_checks(sandbox, workspace, baseline, suite, strictness, new_text, accept_unreached)
+    verdict = _run_checks(sandbox, workspace, baseline, suite, strictness, new_text, accept_unreached, search)
     tampered = integrity.changed(before, workspace, oracle)
     if tampered:
         return Verdict(False, "integrity", "changed what judges it while it ran: " + ", ".join(tampered[:3]))
@@ -55,7 +61,8 @@ def verify(sandbox: Sandbox, workspace: Path, new_text: str, baseline: Baseline,
 
 
 def _run_checks(sandbox: Sandbox, workspace: Path, baseline: Baseline, suite: TestRun,
-                strictness: Strictness, new_text: str, accept_unreached: bool) -> Verdict:
+                strictness: Strictness, new_text: str, accept_unreached: bool,
+                search: SearchBudget | None = None) -> Verdict:
     t = baseline.target
     timeout = import_timeout(baseline)
     imported = sandbox.run([sys.executable, "-c", f"import {t.module}"], workspace,
@@ -84,6 +91,15 @@ def _run_checks(sandbox: Sandbox, workspace: Path, baseline: Baseline, suite: Te
     record = {"tests": {"run": len(run.outcomes), "passed": passed}}
     if baseline.expected_file and baseline.stable:
         verdict = equivalence.check(sandbox, workspace, baseline, strictness)
+        if verdict.ok and search is not None:
+            found = search.search(sandbox, pristine(workspace), workspace, baseline,
+                                  find_in_text(new_text, t.file, t.qualname).source, strictness)
+            if not found.verdict.ok:
+                return replace(found.verdict, oracle=found.baseline)
+            verdict.evidence.setdefault("by_origin", {}).update({k: v for k, v in found.checked.items() if v})
+            verdict.calls_checked += sum(found.checked.values())
+            record["search"] = {"seconds": {k: round(v, 2) for k, v in found.seconds.items()},
+                                "notes": [clean(n) for n in found.notes]}
         if verdict.ok:
             verdict = _judge_evidence(verdict, baseline, new_text, tests, record, accept_unreached)
         return verdict

@@ -333,3 +333,27 @@ def _record(sandbox: Sandbox, base: Path, scratch: Path, baseline: Baseline, cal
                                    stable=list(range(len(info.get("origins", [])))), workload=[],
                                    call_seconds=info.get("seconds", {}))
     return searched, info, ""
+
+
+class SearchBudget:
+    """`--search-seconds` for one target, shared by its candidates' searches: each
+    search gets at most a third of it and never more than is left, so a target with
+    many candidates costs at most about the budget (plus each search's record and
+    check, which may run a few seconds past it). `suggest`: the model's, if any."""
+
+    def __init__(self, seconds: float, suggest: Suggest | None = None):
+        self.left, self.share, self.suggest = seconds, seconds / 3, suggest
+
+    def search(self, sandbox: Sandbox, base: Path, workspace: Path, baseline: Baseline, candidate_source: str,
+               strictness: Strictness) -> SearchResult:
+        budget = min(self.left, self.share)
+        if budget < 1.0:
+            spent = "no search for diverging inputs: " + (
+                "the target's --search-seconds budget is spent" if self.share >= 1.0 else "--search-seconds is 0")
+            return SearchResult(Verdict(True, "equivalence", spent), notes=(spent,))
+        start = time.monotonic()
+        try:
+            return diverging_calls(sandbox, base, workspace, baseline, baseline.target.source, candidate_source,
+                                   budget, strictness, self.suggest)
+        finally:
+            self.left -= time.monotonic() - start
