@@ -125,6 +125,7 @@ def locate(config: RunConfig, ws: Workspace, sandbox: Sandbox, report: Report, v
 
 def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: Target, baseline: Baseline,
                     suite: TestRun, proposers: list[Proposer], report: Report, view, budget: Budget) -> None:
+    report.notes.extend(baseline.capture_notes())   # calls seen but not captured, and why
     refusal = baseline.refusal(suite.failed())
     if not refusal:
         view.stage(f"replaying captured and generated calls of {target.qualname} on the original")

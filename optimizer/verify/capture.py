@@ -23,6 +23,10 @@ class Baseline:
     tests: list[str] = field(default_factory=list)   # node ids of the tests that call it
     captured_file: Path | None = None                 # pickled list of captured call records
     n_calls: int = 0
+    seen_calls: int = 0                               # outermost calls made during capture, in total
+    dropped: dict[str, int] = field(default_factory=dict)   # calls seen but not captured, by reason (see DROPS)
+    largest_dropped: int = 0                          # bytes of the largest call over the per-call limit
+    max_captured: int = 64                            # distinct calls kept at most
     suite_seconds: float = 0.0
     startup_seconds: float = 0.0                      # of a pytest run: interpreter, imports, collection
     tests_seconds: float = 0.0                        # the original's own time in its tests (all, if none known)
@@ -41,8 +45,59 @@ class Baseline:
         if failing:
             return "its tests fail on the original code: " + ", ".join(failing[:3])
         if not self.n_calls:
+            if self.seen_calls:
+                return f"called {self.seen_calls} times, but no call could be captured: {self._why_dropped()}"
             return "no test or workload called it"
         return ""
+
+    def capture_notes(self) -> list[str]:
+        """Plain-language notes on calls that were seen but not captured ([] when none
+        were lost but for the max_captured sample, and when refusal says it already)."""
+        lost = sum(n for why, n in self.dropped.items() if why != "beyond_max_calls")
+        if not lost or not self.n_calls:
+            return []
+        n = sum(self.dropped.values())
+        return [f"{n} call{'s' * (n != 1)} of {self.target.name} (of {self.seen_calls} made) {_were(n)} not "
+                f"captured: {self._why_dropped()}"]
+
+    def _why_dropped(self) -> str:
+        unserializable = {why.split(": ", 1)[1]: n for why, n in self.dropped.items()
+                          if why.startswith("unserializable: ")}
+        parts = []
+        if unserializable:
+            total = sum(unserializable.values())
+            ranked = sorted(unserializable.items(), key=lambda kv: -kv[1])
+            detail = ranked[0][0] if len(ranked) == 1 else "; ".join(f"{n}: {why}" for why, n in ranked[:3]) \
+                + ("; …" if len(ranked) > 3 else "")
+            parts.append(f"{total} held values that cannot be serialized ({detail})")
+        if self.dropped.get("not_tried"):
+            parts.append(f"{self.dropped['not_tried']} {_were(self.dropped['not_tried'])} not tried after {MAX_FAILED_TRIES} of one process "
+                         "could not be serialized")
+        if self.dropped.get("too_large"):
+            parts.append(f"{self.dropped['too_large']} {_were(self.dropped['too_large'])} over the {_size(MAX_CALL_BYTES)} limit per call "
+                         f"(largest {_size(self.largest_dropped)})")
+        if self.dropped.get("over_budget"):
+            parts.append(f"{self.dropped['over_budget']} came after the {_size(MAX_TOTAL_BYTES)} budget for "
+                         "all captured calls of a process was spent")
+        if self.dropped.get("beyond_max_calls"):
+            parts.append(f"{self.dropped['beyond_max_calls']} came after the first {self.max_captured} distinct "
+                         "calls were captured")
+        return ", ".join(parts) or "no reason was recorded"
+
+
+# The bounds of capture, as bootstrap/sitecustomize.py applies them (it cannot import this
+# module). 1 MB per call for now: issue #18 will raise it.
+MAX_CALL_BYTES = 1_000_000
+MAX_TOTAL_BYTES = 20_000_000
+MAX_FAILED_TRIES = 1000      # sitecustomize.MAX_FAILED_TRIES
+
+
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.1f} KB"
 
 
 def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], bench: str | None,
@@ -54,6 +109,7 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
     config.write_text(json.dumps({
         "targets": [{"key": t.name, "module": t.module, "qualname": t.qualname} for t in targets],
         "out_dir": str(out_dir), "max_calls": max_calls,
+        "max_call_bytes": MAX_CALL_BYTES, "max_total_bytes": MAX_TOTAL_BYTES,
     }))
     suite = run_tests(sandbox, base, targets, [], suite_timeout, capture_config=config,
                       writable=(out_dir,))
@@ -69,7 +125,7 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
             raise UsageError(f"the benchmark command failed (exit {result.returncode}): "
                              + result.last_line())
         bench_seconds = result.seconds
-    tests, calls = _merge(out_dir, targets, max_calls)
+    tests, calls, counts = _merge(out_dir, targets, max_calls)
     calls_dir = scratch / "calls"
     calls_dir.mkdir(exist_ok=True)
     baselines = {}
@@ -77,7 +133,7 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
         own = [suite.seconds.get(n, 0.0) for n in tests[t.name]] or list(suite.seconds.values())
         baseline = Baseline(t, tests=sorted(tests[t.name]), suite_seconds=suite.result.seconds,
                             startup_seconds=suite.startup_seconds(), tests_seconds=sum(own),
-                            bench_seconds=bench_seconds)
+                            bench_seconds=bench_seconds, max_captured=max_calls, **counts[t.name])
         if calls[t.name]:
             baseline.captured_file = calls_dir / f"{t.name}.pkl"
             baseline.captured_file.write_bytes(pickle.dumps(calls[t.name], protocol=4))
@@ -86,19 +142,35 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
     return baselines, suite
 
 
-def _merge(out_dir: Path, targets: list[Target], max_calls: int) -> tuple[dict[str, set], dict[str, list]]:
-    """Combine the records of every process of the run. The files were written by
-    the original code under its own tests, never by a candidate: safe to unpickle."""
+def _merge(out_dir: Path, targets: list[Target], max_calls: int) \
+        -> tuple[dict[str, set], dict[str, list], dict[str, dict]]:
+    """Combine the records of every process of the run: tests, calls, and per target
+    the counts for Baseline (seen_calls, dropped, largest_dropped). The files were
+    written by the original code under its own tests, never by a candidate: safe to
+    unpickle (with cloudpickle importable, as it is in this interpreter)."""
     seen: dict[str, set[bytes]] = {t.name: set() for t in targets}
     tests: dict[str, set[str]] = {t.name: set() for t in targets}
     calls: dict[str, list] = {t.name: [] for t in targets}
+    counts = {t.name: {"seen_calls": 0, "dropped": {}, "largest_dropped": 0} for t in targets}
     for path in sorted(out_dir.glob("capture-*.pkl")):
         data = pickle.loads(path.read_bytes())
         for key, records in data["calls"].items():
             for rec in records:
-                if rec["args"] not in seen[key] and len(calls[key]) < max_calls:
+                if rec["args"] in seen[key]:
+                    continue
+                if len(calls[key]) < max_calls:
                     seen[key].add(rec["args"])
                     calls[key].append(rec)
+                else:   # kept by its process, but others filled the sample first
+                    dropped = counts[key]["dropped"]
+                    dropped["beyond_max_calls"] = dropped.get("beyond_max_calls", 0) + 1
         for key, ids in data["tests"].items():
             tests[key].update(ids)
-    return tests, calls
+        for key, n in data.get("seen", {}).items():
+            counts[key]["seen_calls"] += n
+        for key, reasons in data.get("dropped", {}).items():
+            for why, n in reasons.items():
+                counts[key]["dropped"][why] = counts[key]["dropped"].get(why, 0) + n
+        for key, size in data.get("largest", {}).items():
+            counts[key]["largest_dropped"] = max(counts[key]["largest_dropped"], size)
+    return tests, calls, counts

@@ -10,6 +10,7 @@ import inspect
 import io
 import math
 import pickle
+import types
 
 from harness import short
 
@@ -26,8 +27,14 @@ class Outcome:
         self.shared = shared      # True when a repeated call returns the very same mutable object
 
     def dumps(self):
-        return pickle.dumps((self.kind, self.value, self.exc, self.after, self.stdout, self.stderr,
-                             self.aliases, self.shared), protocol=4)
+        """cloudpickle where available: the arguments after the call may hold the lambdas
+        and closures capture kept (sitecustomize); plain pickle.loads reads either."""
+        try:
+            from cloudpickle import dumps
+        except ImportError:
+            dumps = pickle.dumps
+        return dumps((self.kind, self.value, self.exc, self.after, self.stdout, self.stderr,
+                      self.aliases, self.shared), protocol=4)
 
     @classmethod
     def loads(cls, blob):
@@ -189,6 +196,12 @@ def diff_path(a, b, rtol=0.0, path="", depth=0):
     array = _array_diff(a, b, path)
     if array is not False:
         return array
+    if isinstance(a, (types.MethodType, types.BuiltinMethodType)) and not isinstance(a.__self__, types.ModuleType):
+        # Bound methods are equal only on the very same object; copies of one are alike
+        # when they bind the same function to alike objects.
+        if getattr(a, "__qualname__", None) != getattr(b, "__qualname__", None):
+            return (path, a, b)
+        return diff_path(a.__self__, b.__self__, rtol, path + ".__self__", depth + 1)
     if type(a).__eq__ is not object.__eq__:       # the class says what equal means
         if _eq(a, b):
             return None

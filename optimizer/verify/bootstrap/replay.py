@@ -63,8 +63,12 @@ def accepts_iterators(fn, blob, limit):
     args, kwargs = pickle.loads(blob)
     if not any(_is_list_iterator(a) for a in list(args) + list(kwargs.values())):
         return True
-    as_lists = pickle.dumps((tuple(list(a) if _is_list_iterator(a) else a for a in args),
-                             {k: list(v) if _is_list_iterator(v) else v for k, v in kwargs.items()}), protocol=4)
+    try:   # the other arguments may hold lambdas or closures, as capture keeps them
+        from cloudpickle import dumps
+    except ImportError:
+        dumps = pickle.dumps
+    as_lists = dumps((tuple(list(a) if _is_list_iterator(a) else a for a in args),
+                      {k: list(v) if _is_list_iterator(v) else v for k, v in kwargs.items()}), protocol=4)
     with_iter, _ = run_limited(fn, blob, limit)
     with_list, _ = run_limited(fn, as_lists, limit)
     if with_iter is None or with_list is None:
@@ -111,7 +115,20 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         # An input outside the function's contract often fails deep inside it; the
         # message then depends on implementation details, so only its type counts.
         loose = origin == "generated" and first.kind == "raise" and first.exc[0] in ("TypeError", "AttributeError")
-        calls.append({"args": blob, "origin": origin, "loose": loose})
+        # Does the original change its arguments (self included)? Where it does not, the timing
+        # worker may reuse one copy of them across a sample's loops (timeit_worker.passes).
+        # Compared as the replay does, and as plain pickle's bytes where it can (state an
+        # __eq__ leaves out); cloudpickle's bytes of alike copies may differ in memo layout.
+        try:
+            given = pickle.loads(blob)
+            mutates = difference(Outcome("return", after=given), Outcome("return", after=first.after)) is not None
+            try:
+                mutates = mutates or pickle.dumps(given, protocol=4) != pickle.dumps(first.after, protocol=4)
+            except Exception:
+                pass
+        except Exception:
+            mutates = True
+        calls.append({"args": blob, "origin": origin, "loose": loose, "mutates": mutates})
         expected[index] = outcome_blob
         seconds[index] = min(took, took2)
         if origin == "captured":

@@ -1,10 +1,18 @@
 """Loaded by every Python process of a capture run (its folder is put first on PYTHONPATH).
 
 When OPTIMIZE_CAPTURE names a config file, the target functions are wrapped as
-their modules are imported, and each outermost call is recorded: the pickled
+their modules are imported, and each outermost call is recorded: the serialized
 arguments before and after, the outcome, and the pytest test that made it.
 Records are written at interpreter exit. This file must not import the
 optimizer: it runs inside the user's (and later the candidate's) processes.
+
+Serialization is cloudpickle's where it can be imported (lambdas, closures,
+local classes and bound methods are kept, by value), else pickle's; either way
+the blobs load with plain pickle.loads in the same interpreter. A call that is
+seen but not kept is counted with the reason, per target: a value that cannot
+be serialized (the exception's type and message), over the per-call limit (with
+the largest size), over the total budget, or after the first max_calls distinct
+calls. capture.py carries the counts into the report.
 """
 import atexit
 import functools
@@ -13,58 +21,113 @@ import importlib.abc
 import json
 import os
 import pickle
+import re
 import sys
 import threading
 
 _CONFIG_PATH = os.environ.get("OPTIMIZE_CAPTURE")
+MAX_FAILED_TRIES = 1000   # failed serializations of one target in one process, then it stops trying
+
+
+def _serializer():
+    """cloudpickle.dumps where the interpreter has it, else pickle.dumps (protocol 4 both)."""
+    try:
+        import cloudpickle
+    except Exception:
+        return functools.partial(pickle.dumps, protocol=4)
+    return functools.partial(cloudpickle.dumps, protocol=4)
+
+
+def _why(exc):
+    """'TypeError: cannot pickle 'generator' object', without addresses (they would split counts)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    text = re.sub(r" at 0x[0-9a-fA-F]+", "", text)
+    text = "%s: %s" % (type(exc).__name__, text) if text else type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "\u2026"
 
 
 def _install(config):
+    dumps = _serializer()
     wanted = {}
     for t in config["targets"]:
         wanted.setdefault(t["module"], []).append(t)
     calls = {t["key"]: [] for t in config["targets"]}
     tests = {t["key"]: set() for t in config["targets"]}
-    seen = set()
+    seen_calls = {t["key"]: 0 for t in config["targets"]}     # outermost calls, in total
+    dropped = {t["key"]: {} for t in config["targets"]}       # reason -> calls not kept
+    largest = {t["key"]: 0 for t in config["targets"]}        # the largest call over the per-call limit
+    failed = {t["key"]: 0 for t in config["targets"]}         # serialization failures
+    seen = {}   # digest of (key, arguments) -> None (kept) or why it was not
     budget = {"bytes": config.get("max_total_bytes", 20_000_000)}
     local = threading.local()
     max_calls = config.get("max_calls", 64)
+    # Still 1 MB per call (issue #18 will raise it); calls over it are counted, not silently lost.
     max_call_bytes = config.get("max_call_bytes", 1_000_000)
 
+    def drop(key, reason):
+        dropped[key][reason] = dropped[key].get(reason, 0) + 1
+
     def record(key, args_blob, outcome, result, exc, after, test):
+        """None when kept, else the reason it was not."""
         size = len(args_blob) + len(result or b"") + len(after or b"")
-        if len(calls[key]) >= max_calls or size > max_call_bytes or size > budget["bytes"]:
-            return
+        if len(calls[key]) >= max_calls:
+            return "beyond_max_calls"
+        if size > max_call_bytes:
+            largest[key] = max(largest[key], size)
+            return "too_large"
+        if size > budget["bytes"]:
+            return "over_budget"
         budget["bytes"] -= size
         calls[key].append({"args": args_blob, "outcome": outcome, "result": result,
                            "exc": exc, "after": after, "test": test})
+        return None
 
     def wrap(fn, key):
         @functools.wraps(fn)
         def captured(*args, **kwargs):
+            if getattr(local, "depth", 0):
+                return fn(*args, **kwargs)   # only outermost calls; recursion is part of the call
+            seen_calls[key] += 1
             test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
             if test:
                 tests[key].add(test)
-            if getattr(local, "depth", 0) or len(calls[key]) >= max_calls:
-                return fn(*args, **kwargs)   # only outermost calls; recursion is part of the call
-            try:
-                blob = pickle.dumps((args, kwargs), protocol=4)   # doubles as a deep copy
-            except Exception:
-                blob = None
-            digest = blob and hashlib.sha1(key.encode() + blob).digest()
-            if blob is None or digest in seen:
+            if len(calls[key]) >= max_calls:
+                drop(key, "beyond_max_calls")
                 return fn(*args, **kwargs)
-            seen.add(digest)
+            if failed[key] >= MAX_FAILED_TRIES:   # each try costs a serialization up to the failure
+                drop(key, "not_tried")
+                return fn(*args, **kwargs)
+            try:
+                blob = dumps((args, kwargs))   # doubles as a deep copy
+            except Exception as exc:
+                failed[key] += 1
+                drop(key, "unserializable: " + _why(exc))
+                return fn(*args, **kwargs)
+            digest = hashlib.sha1(key.encode() + blob).digest()
+            if digest in seen:
+                if seen[digest]:   # the same call as one that could not be kept: not kept either
+                    drop(key, seen[digest])
+                return fn(*args, **kwargs)
+            seen[digest] = None
             local.depth = 1
             try:
                 result = fn(*args, **kwargs)
             except Exception as exc:
                 local.depth = 0
-                record(key, blob, "raise", None, type(exc).__name__, _dump((args, kwargs)), test)
+                why = record(key, blob, "raise", None, type(exc).__name__, _dump(dumps, (args, kwargs)), test)
+                if why:
+                    seen[digest] = why
+                    drop(key, why)
                 raise
             finally:
                 local.depth = 0
-            record(key, blob, "return", _dump(result), None, _dump((args, kwargs)), test)
+            why = record(key, blob, "return", _dump(dumps, result), None, _dump(dumps, (args, kwargs)), test)
+            if why:
+                seen[digest] = why
+                drop(key, why)
             return result
         return captured
 
@@ -104,15 +167,16 @@ def _install(config):
 
     def flush():
         out = os.path.join(config["out_dir"], "capture-%d-%s.pkl" % (os.getpid(), os.urandom(4).hex()))
-        data = {"calls": calls, "tests": {k: sorted(v) for k, v in tests.items()}}
+        data = {"calls": calls, "tests": {k: sorted(v) for k, v in tests.items()},
+                "seen": seen_calls, "dropped": dropped, "largest": largest}
         with open(out, "wb") as fh:
             pickle.dump(data, fh, protocol=4)
     atexit.register(flush)
 
 
-def _dump(value):
+def _dump(dumps, value):
     try:
-        return pickle.dumps(value, protocol=4)
+        return dumps(value)
     except Exception:
         return None
 

@@ -3,9 +3,8 @@
   timeit_worker.py MODULE QUALNAME CALLS INDICES_JSON OUT_JSON LOOPS SAMPLES [MODE [EXPECTED RTOL LOOSE_ERRORS]]
 
 LOOPS=0 calibrates: it prints the loop count that makes one sample last about
-the target duration (given as SAMPLES, in seconds). Arguments are unpickled
-afresh for every pass, outside the timed region, so mutating functions see the
-same inputs each time. MODE "cold" times a single pass (the first calls in a
+the target duration (given as SAMPLES, in seconds), capped so that preparing
+one sample's argument copies takes at most PREP_SECONDS. MODE "cold" times a single pass (the first calls in a
 fresh process: for code that caches results between calls); MODE "memory"
 reports the peak memory of one pass instead of times; MODE "count" runs one
 untimed pass for an instruction counter. MODE "warm" (the default) also reports
@@ -32,6 +31,29 @@ after it, outside the traced peak. Count mode does not check.
 A returned iterator is consumed inside the timed region, as compare.run_outcome
 does (at most MAX_ITEMS items), on the calls where the original's recorded
 outcome is an iterator: a lazy generator is no longer timed as zero work.
+
+Fresh arguments, outside the timed region, in bounded memory. Every sample
+(every call of passes) unpickles its own arguments before it is timed. A call
+the original mutates (its arguments, self included, differ after the call:
+replay.py record marks it "mutates"; calls without the mark count as mutating)
+gets a fresh copy for every loop, so each loop sees the same inputs. Those
+copies are prepared in chunks of at most PREPARED_BYTES (their size measured
+once with tracemalloc): prepare a chunk, time only its loops, add up the timed
+parts. A call the original does not mutate gets one copy per sample, shared
+by all its loops: unpickling a large object (a graph of thousands of nodes) for
+every loop of a 0.2 us method would cost seconds per sample and unbounded
+memory, and is not needed, because:
+- the original leaves the copy as it found it, so every loop sees the same
+  inputs, as with fresh copies;
+- a candidate that changes arguments the original leaves alone is rejected
+  by the replay, which compares the arguments after every call;
+- a candidate that changes them only while it is timed (it recognises this
+  process) sees its own changes in later loops; if that changes its results,
+  the kept pass (below) shows it; if it keeps them (a result stashed on the
+  argument, a cache), its repeated calls gain over its first ones, which the
+  runner's first-call probe catches just like a module-level cache, and it is
+  then judged on cold passes (one loop, a fresh copy).
+The count and memory modes unpickle one copy per call, as before.
 
 The result JSON carries "mismatch": "<what> on call #i (...): expected X, got Y"
 when a kept result differs; the runner rejects the candidate on it.
@@ -69,38 +91,96 @@ def _pick(loops):
     return int.from_bytes(urandom(4), "little") % loops
 
 
-def passes(fn, calls, loops):
-    """(seconds per pass over all calls, the results of one randomly chosen pass).
-    calls: [(args blob, drain)]; only the calls are timed (and the consumption of
-    returned iterators where drain is set)."""
+PREPARED_BYTES = 64 << 20   # argument copies prepared at once for a sample, at most
+PREP_SECONDS = 0.25         # calibration keeps one sample's per-loop copying under this
+_ENTRY_BYTES = 120          # a prepared (k, args, kwargs, drain) entry and its slot in a pass
+
+
+def copy_bytes(calls):
+    """Memory one loop's fresh copies take: the arguments of the calls that are
+    copied per loop (mutating ones), as tracemalloc counts them, plus the entries."""
+    fresh = [blob for blob, _, mutates in calls if mutates]
+    if not fresh:
+        return 0
+    tracemalloc.start()
+    try:
+        copies = [pickle.loads(blob) for blob in fresh]
+        size = tracemalloc.get_traced_memory()[0]
+        copies = None
+    except Exception:        # the timed passes will say what is wrong with the blob
+        size = 10 * sum(map(len, fresh))
+    finally:
+        tracemalloc.stop()
+    return size + _ENTRY_BYTES * len(calls)
+
+
+def passes(fn, calls, loops, loop_bytes=0):
+    """(seconds per pass over all calls, the results of one randomly chosen pass, seconds
+    spent around the timed parts on per-loop copies: making, collecting, freeing them). calls: [(args blob, drain, mutates)]; loop_bytes: what
+    one loop's fresh copies take (copy_bytes). Only the calls are timed (and the
+    consumption of returned iterators where drain is set), chunk by chunk; see the
+    module docstring for which arguments are copied per loop and which per sample."""
     n = len(calls)
-    prepared = [[(k, *pickle.loads(blob), drain) for k, (blob, drain) in enumerate(calls)] for _ in range(loops)]
     kept, scratch = [None] * n, [None] * n
-    sinks = [scratch] * loops
-    sinks[_pick(loops)] = kept
-    collect()
-    if any(drain for _, drain in calls):
-        start = perf_counter()
-        for one_pass, out in zip(prepared, sinks):
-            for k, args, kwargs, drain in one_pass:
-                try:
-                    result = fn(*args, **kwargs)
-                    if drain:
-                        result = _drain(result)
-                    out[k] = result
-                except Exception as exc:
-                    out[k] = (_RAISED, exc)
-        elapsed = perf_counter() - start
-    else:   # the usual case: nothing to consume, not even a test per call
-        start = perf_counter()
-        for one_pass, out in zip(prepared, sinks):
-            for k, args, kwargs, _ in one_pass:
-                try:
-                    out[k] = fn(*args, **kwargs)
-                except Exception as exc:
-                    out[k] = (_RAISED, exc)
-        elapsed = perf_counter() - start
-    return elapsed / loops, kept
+    pick = _pick(loops)
+    consume = any(drain for _, drain, _ in calls)
+    fresh = [k for k, (_, _, mutates) in enumerate(calls) if mutates]
+    chunk = loops if not fresh else max(1, min(loops, PREPARED_BYTES // max(loop_bytes, 1)))
+    elapsed = prep = 0.0
+    # One copy per sample of what the original does not change, shared by every loop.
+    shared = [(k, *pickle.loads(blob), drain) if not mutates else None
+              for k, (blob, drain, mutates) in enumerate(calls)]
+    done = 0
+    while done < loops:
+        size = min(chunk, loops - done)
+        started = perf_counter()
+        if fresh:
+            prepared = []
+            for _ in range(size):
+                one_pass = list(shared)
+                for k in fresh:
+                    blob, drain, _ = calls[k]
+                    one_pass[k] = (k, *pickle.loads(blob), drain)
+                prepared.append(one_pass)
+        else:
+            prepared = [shared] * size
+        sinks = [scratch] * size
+        if done <= pick < done + size:
+            sinks[pick - done] = kept
+        collect()
+        timed = (_timed_consuming if consume else _timed)(fn, prepared, sinks)
+        elapsed += timed
+        prepared = None
+        done += size
+        if fresh:   # what grows with the loops: copying, collecting, freeing
+            prep += perf_counter() - started - timed
+    return elapsed / loops, kept, prep
+
+
+def _timed(fn, prepared, sinks):
+    """The usual case: nothing to consume, not even a test per call."""
+    start = perf_counter()
+    for one_pass, out in zip(prepared, sinks):
+        for k, args, kwargs, _ in one_pass:
+            try:
+                out[k] = fn(*args, **kwargs)
+            except Exception as exc:
+                out[k] = (_RAISED, exc)
+    return perf_counter() - start
+
+
+def _timed_consuming(fn, prepared, sinks):
+    start = perf_counter()
+    for one_pass, out in zip(prepared, sinks):
+        for k, args, kwargs, drain in one_pass:
+            try:
+                result = fn(*args, **kwargs)
+                if drain:
+                    result = _drain(result)
+                out[k] = result
+            except Exception as exc:
+                out[k] = (_RAISED, exc)
+    return perf_counter() - start
 
 
 class Judge:
@@ -157,19 +237,23 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
     all_calls = load_calls(calls_path)
     blobs = [all_calls[i]["args"] for i in indices]
     judge = Judge(expected_path, rtol, loose_errors, all_calls, indices)
-    calls = list(zip(blobs, judge.drains()))
+    mutates = [bool(all_calls[i].get("mutates", True)) for i in indices]   # unmarked: copy per loop
+    calls = list(zip(blobs, judge.drains(), mutates))
     loops = int(loops)
+    loop_bytes = copy_bytes(calls) if mode == "warm" else 0
     kept = []   # (results of one pass, where it was)
     if loops == 0:
         target = float(samples)
         loops = 1
         while True:
-            per_pass, one = passes(fn, calls, loops)
+            per_pass, one, prep = passes(fn, calls, loops, loop_bytes)
             kept.append((one, "calibration, %d loops" % loops))
             elapsed = per_pass * loops
-            if elapsed >= target or loops >= 1_000_000:
+            if elapsed >= target or loops >= 1_000_000 or prep >= PREP_SECONDS:
                 break
-            loops = min(1_000_000, max(loops * 2, int(loops * target / max(elapsed, 1e-9) * 1.1)))
+            grown = min(1_000_000, max(loops * 2, int(loops * target / max(elapsed, 1e-9) * 1.1)))
+            # Preparing fresh copies costs about prep/loops a loop: keep a sample's under PREP_SECONDS.
+            loops = max(loops + 1, min(grown, int(loops * PREP_SECONDS / max(prep, 1e-9))))
         result = {"loops": loops, "pass_seconds": elapsed / loops}
     elif mode == "count":
         # Under an instruction counter: one plain pass, nothing else (the caller subtracts
@@ -185,19 +269,19 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
     elif mode == "cold":
         # One pass in a fresh process, as the real workload's first run sees it;
         # no warm-up, no repeats that would hit a cache.
-        per_pass, one = passes(fn, calls, 1)
+        per_pass, one, _ = passes(fn, calls, 1)
         kept.append((one, "cold pass"))
         result = {"samples": [per_pass]}
     else:
         # The first pass in this fresh process is a cold pass, timed on its own: the
         # runner compares it with the warm samples to find caches (stats.caches).
-        first_pass, one = passes(fn, calls, 1)
+        first_pass, one, _ = passes(fn, calls, 1, loop_bytes)
         kept.append((one, "first pass"))
-        per_pass, one = passes(fn, calls, loops)   # warm-up
+        per_pass, one, _ = passes(fn, calls, loops, loop_bytes)   # warm-up
         kept.append((one, "warm-up"))
         samples_out = []
         for s in range(int(samples)):
-            per_pass, one = passes(fn, calls, loops)
+            per_pass, one, _ = passes(fn, calls, loops, loop_bytes)
             samples_out.append(per_pass)
             kept.append((one, "sample %d of %d loops" % (s + 1, loops)))
         result = {"samples": samples_out, "first_pass": first_pass}
@@ -217,7 +301,7 @@ def memory_pass(fn, calls, judge):
     """Peak memory of one pass over the calls, as tracemalloc sees Python allocations;
     each result is judged right after its call, and the judging's own allocations are
     kept out of the peak (reset_peak after each check)."""
-    prepared = [(*pickle.loads(blob), drain) for blob, drain in calls]
+    prepared = [(*pickle.loads(blob), drain) for blob, drain, _ in calls]
     problem, peak = "", 0
     tracemalloc.start()
     for k, (args, kwargs, drain) in enumerate(prepared):
