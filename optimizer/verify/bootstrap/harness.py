@@ -3,6 +3,14 @@ Standalone on purpose: no optimizer imports."""
 import importlib
 import pickle
 
+try:
+    # Captured calls may be cloudpickle's (lambdas, closures): pickle.loads imports it to
+    # rebuild them. Imported here, before any candidate is, so a candidate cannot plant
+    # its own "cloudpickle" in sys.modules and choose the arguments it is judged on.
+    import cloudpickle  # noqa: F401
+except ImportError:
+    pass
+
 
 def load_function(module_name, qualname):
     """The raw function behind a target, called with the captured arguments
