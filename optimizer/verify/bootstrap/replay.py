@@ -12,6 +12,7 @@ those calls and stops at the first difference, naming the call.
 import inspect
 import json
 import pickle
+import random
 import signal
 import sys
 import time
@@ -19,10 +20,13 @@ import time
 from compare import Consumed, Outcome, difference, is_mutable, run_outcome
 from blockreach import Shape, Tracing
 from harness import load_calls, load_function, short
-from inputs import generate
+from inputs import dictionary, generate, generate_tagged, mutants
 
 _dump = json.dump   # bound before any candidate is imported
-GENERATED_BUDGET_S = 20.0    # total time the original may spend on generated calls
+GENERATED_BUDGET_S = 20.0    # seconds per target for the search of new calls (record's search_seconds)
+MAX_NEW_CALLS = 400          # generated and mutated calls kept per target
+SPARE = {"generated": 120, "mutated": 40}    # kept without reaching anything new (diversity)
+STALL_ROUNDS = 8             # mutation rounds in a row that reach nothing new end the search
 
 
 class _TooSlow(BaseException):
@@ -34,17 +38,26 @@ def _on_alarm(signum, frame):
     raise _TooSlow()
 
 
+def _ignore_alarm(signum, frame):
+    pass
+
+
 def run_limited(fn, blob, limit):
-    """(outcome, seconds), or (None, limit) when the call takes longer than limit."""
+    """(outcome, seconds), or (None, limit) when the call takes longer than limit.
+    The timer repeats every quarter second past the limit: a _TooSlow raised where
+    Python cannot pass it on (a __del__, a callback) is lost, and the next one stops
+    the call; once the call is over, a late alarm is ignored."""
     signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, limit)
+    signal.setitimer(signal.ITIMER_REAL, limit, 0.25)
     start = time.perf_counter()
     try:
-        outcome = run_outcome(fn, blob)
+        try:
+            outcome = run_outcome(fn, blob)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, _ignore_alarm)
     except _TooSlow:
         return None, limit
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
     return outcome, time.perf_counter() - start
 
 
@@ -81,7 +94,8 @@ def _is_list_iterator(value):
     return type(value).__name__ == "list_iterator"
 
 
-def record(module, qualname, captured_path, all_calls_path, expected_path, info_path, given_path=None):
+def record(module, qualname, captured_path, all_calls_path, expected_path, info_path, given_path=None,
+           search_seconds=GENERATED_BUDGET_S):
     fn = load_function(module, qualname)
     method = is_method(fn, qualname)
     captured = load_calls(captured_path)
@@ -89,6 +103,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         return record_given(fn, method, captured, given_path, all_calls_path, expected_path, info_path)
     calls, expected, seconds = [], {}, {}
     info = {"captured": len(captured), "unstable_captured": 0, "generated": 0, "unstable_generated": 0,
+            "mutated": 0, "unstable_mutated": 0,
             "dropped_slow": 0, "unpicklable": 0, "unloadable": 0, "workload": []}
 
     def keep_if_stable(blob, origin, limit, capture_record=None):
@@ -114,7 +129,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         index = len(calls)
         # An input outside the function's contract often fails deep inside it; the
         # message then depends on implementation details, so only its type counts.
-        loose = origin == "generated" and first.kind == "raise" and first.exc[0] in ("TypeError", "AttributeError")
+        loose = origin in ("generated", "mutated") and first.kind == "raise" and first.exc[0] in ("TypeError", "AttributeError")
         # Does the original change its arguments (self included)? Where it does not, the timing
         # worker may reuse one copy of them across a sample's loops (timeit_worker.passes).
         # Compared as the replay does, and as plain pickle's bytes where it can (state an
@@ -145,16 +160,13 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         keep_if_stable(rec["args"], "captured", 600.0, rec)
     slowest = max(seconds.values(), default=0.01)
     limit = min(10.0, max(1.0, 20 * slowest))
-    deadline = time.monotonic() + GENERATED_BUDGET_S
-    before = len(calls)
-    for blob in generate(fn, [rec["args"] for rec in loadable], method):
-        if time.monotonic() > deadline:
-            break
-        if not accepts_iterators(fn, blob, limit):
-            continue
-        keep_if_stable(blob, "generated", limit)
-    info["generated"] = len(calls) - before
-    info["coverage"] = reach_summary(fn, calls, seconds)
+    reaches = {}
+    info["search"] = search_calls(fn, method, [rec["args"] for rec in loadable], calls, seconds, reaches,
+                                  keep_if_stable, limit, float(search_seconds))
+    info["generated"] = sum(c["origin"] == "generated" for c in calls)
+    info["mutated"] = sum(c["origin"] == "mutated" for c in calls)
+    info["coverage"] = reach_summary(fn, calls, seconds, reaches)
+    info["search"]["gaps_left"] = len(info["coverage"].get("gaps", []))
     info["stable"] = sorted(expected)
     info["seconds"] = {str(i): s for i, s in seconds.items()}
     with open(all_calls_path, "wb") as fh:
@@ -165,19 +177,20 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         json.dump(info, fh)
 
 
-def reach_summary(fn, calls, seconds):
+def reach_summary(fn, calls, seconds, known=None):
     """What the kept calls reach of the original: its blocks, branch directions and
     gaps (blockreach.Shape.summary), and per origin how many blocks its calls reach.
-    One more traced run of each call; {} when the source cannot be read."""
+    One more traced run of each call not in `known` (index -> its Tracing); {} when
+    the source cannot be read."""
     try:
         shape = Shape.of(fn)
     except (OSError, TypeError, SyntaxError):
         return {}
     total, by_origin = None, {}
     for i, call in enumerate(calls):
-        reach = Tracing(fn)
-        with reach:   # tracing slows the call: a generous limit; a cut-short call still reached what it ran
-            run_limited(fn, call["args"], max(2.0, 50 * seconds.get(i, 0.05)))
+        reach = (known or {}).get(i)
+        if reach is None:
+            reach = _traced(fn, call["args"], max(2.0, 50 * seconds.get(i, 0.05)))[1]
         by_origin.setdefault(call["origin"], Tracing(fn)).update(reach)
         if total is None:
             total = reach
@@ -186,6 +199,127 @@ def reach_summary(fn, calls, seconds):
     summary = shape.summary(total or Tracing(fn))
     summary["by_origin"] = {origin: len(shape.reached_blocks(r)) for origin, r in by_origin.items()}
     return summary
+
+
+def _traced(fn, blob, limit):
+    """(outcome or None when cut short, the lines and arcs it reached). Tracing slows the
+    call: give a generous limit; a cut-short call still reached what it ran."""
+    reach = Tracing(fn)
+    with reach:
+        outcome, _ = run_limited(fn, blob, limit)
+    return outcome, reach
+
+
+def search_calls(fn, method, seeds, calls, seconds, reaches, keep, limit, budget_s,
+                 literals=(), max_new=MAX_NEW_CALLS):
+    """New calls for the oracle, within budget_s seconds: first the generated ones
+    (inputs.generate_tagged: type hints, captured shapes, edge cases, and the source's
+    literals mixed into captured values), then rounds of mutations (inputs.mutants, with
+    the dictionary of the source's literals) of the calls that reached something new, until
+    no gap of the original is left (blockreach), the budget is spent, STALL_ROUNDS rounds
+    reach nothing new, or max_new calls are kept. A call is kept (keep: two agreeing runs
+    of the original) when its traced run reaches a line or an arc of the original no kept
+    call reached, or, up to SPARE per origin, for diversity. Fills `reaches` (call index ->
+    Tracing) and returns what it did, JSON-ready."""
+    start = time.monotonic()
+    deadline = start + budget_s
+    stats = {"budget_s": budget_s, "tried": {"generated": 0, "mutated": 0}, "kept": {"generated": 0, "mutated": 0},
+             "new_reach": {"captured": 0, "generated": 0, "mutated": 0}, "rounds": 0, "slow": 0}
+    try:
+        shape, total = Shape.of(fn), Tracing(fn)
+    except (OSError, TypeError, SyntaxError, AttributeError):
+        shape = total = None                        # no source or no code: kept as generated, untraced
+    corpus, tried = [], set(seeds)
+    for i, call in enumerate(calls):                # the captured calls: what the workload reaches
+        if total is not None:
+            reaches[i] = _traced(fn, call["args"], max(2.0, min(50 * seconds.get(i, 0.05), budget_s / 2)))[1]
+            if reaches[i].lines - total.lines or reaches[i].arcs - total.arcs:
+                corpus.append(call["args"])
+                stats["new_reach"]["captured"] += 1
+            total.update(reaches[i])
+    spare = dict(SPARE)
+
+    def attempt(blob, origin):
+        """True when the call was kept and reached something new."""
+        if spare[origin] <= 0 and not gaps():
+            return False            # nothing left to reach, and enough calls kept for diversity
+        stats["tried"][origin] += 1
+        if not accepts_iterators(fn, blob, limit):
+            return False
+        new, reach = True, None
+        if total is not None:
+            outcome, reach = _traced(fn, blob, limit)
+            if outcome is None:
+                stats["slow"] += 1
+                if origin == "mutated":
+                    return False
+            new = bool(reach.lines - total.lines or reach.arcs - total.arcs)
+        if not new and spare[origin] <= 0:
+            return False
+        index = len(calls)
+        keep(blob, origin, limit)
+        if len(calls) == index:
+            return False
+        stats["kept"][origin] += 1
+        if reach is not None:
+            reaches[index] = reach
+            total.update(reach)
+        if new:
+            stats["new_reach"][origin] += 1
+        else:
+            spare[origin] -= 1
+        return new
+
+    known = {}
+
+    def gaps():
+        """Whether the kept calls leave a gap of the original (computed once per coverage)."""
+        if shape is None:
+            return False
+        key = (len(total.lines), len(total.arcs))
+        if key not in known:
+            known.clear()
+            known[key] = bool(shape.summary(total)["gaps"])
+        return known[key]
+
+    def room():
+        return time.monotonic() < deadline and sum(stats["kept"].values()) < max_new
+
+    stopped = "search done"
+    for origin, blob in generate_tagged(fn, seeds, method, literals=literals):
+        if not room():
+            break
+        tried.add(blob)
+        if attempt(blob, origin):
+            corpus.append(blob)
+    words, rng, stall = dictionary(fn, literals), random.Random(0), 0
+    parents = corpus or list(seeds[:8])
+    while True:
+        if not room():
+            stopped = "budget spent" if time.monotonic() >= deadline else "call limit reached"
+            break
+        if not gaps():
+            stopped = "no gaps left" if shape is not None else "no source to trace"
+            break
+        if stall >= STALL_ROUNDS or not parents:
+            stopped = "%d rounds reached nothing new" % STALL_ROUNDS if parents else "nothing to mutate"
+            break
+        stats["rounds"] += 1
+        found = False
+        chosen = parents[-8:] + rng.sample(parents[:-8], min(4, len(parents[:-8])))
+        for parent in chosen:                       # the newest finds first, and a few older ones
+            for child in mutants(parent, words, rng, method, n=8, fn=fn):
+                if child in tried or not room():
+                    continue
+                tried.add(child)
+                if attempt(child, "mutated"):
+                    parents.append(child)
+                    found = True
+        stall = 0 if found else stall + 1
+    stats["stopped"] = stopped
+    stats["seconds"] = round(time.monotonic() - start, 3)
+    stats["words"] = len(words)
+    return stats
 
 
 def record_given(fn, method, captured, given_path, all_calls_path, expected_path, info_path):
