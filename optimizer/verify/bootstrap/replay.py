@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 
-from compare import Consumed, Outcome, difference, is_mutable, run_outcome
+from compare import Consumed, Outcome, call_kinds, difference, foreign_kinds, is_mutable, narrows, run_outcome
 from blockreach import Shape, Tracing
 from harness import load_calls, load_function, short
 from inputs import dictionary, generate, generate_tagged, mutants
@@ -106,6 +106,8 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
             "mutated": 0, "unstable_mutated": 0,
             "dropped_slow": 0, "unpicklable": 0, "unloadable": 0, "workload": []}
 
+    seen_kinds = {}   # the kinds of values captured calls pass, per argument (compare.kinds)
+
     def keep_if_stable(blob, origin, limit, capture_record=None):
         first, took = run_limited(fn, blob, limit)
         if first is None:
@@ -143,7 +145,12 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
                 pass
         except Exception:
             mutates = True
-        calls.append({"args": blob, "origin": origin, "loose": loose, "mutates": mutates})
+        call = {"args": blob, "origin": origin, "loose": loose, "mutates": mutates}
+        if origin == "captured":
+            _merge_kinds(seen_kinds, blob)
+        elif _is_foreign(blob, seen_kinds):
+            call["foreign"] = True
+        calls.append(call)
         expected[index] = outcome_blob
         seconds[index] = min(took, took2)
         if origin == "captured":
@@ -224,7 +231,7 @@ def search_calls(fn, method, seeds, calls, seconds, reaches, keep, limit, budget
     start = time.monotonic()
     deadline = start + budget_s
     stats = {"budget_s": budget_s, "tried": {"generated": 0, "mutated": 0}, "kept": {"generated": 0, "mutated": 0},
-             "new_reach": {"captured": 0, "generated": 0, "mutated": 0}, "rounds": 0, "slow": 0}
+             "new_reach": {"captured": 0, "generated": 0, "mutated": 0}, "rounds": 0, "slow": 0, "outside": 0}
     try:
         shape, total = Shape.of(fn), Tracing(fn)
     except (OSError, TypeError, SyntaxError, AttributeError):
@@ -253,6 +260,9 @@ def search_calls(fn, method, seeds, calls, seconds, reaches, keep, limit, budget
                 stats["slow"] += 1
                 if origin == "mutated":
                     return False
+            elif origin == "mutated" and outcome.kind == "raise" and outcome.exc[0] in ("TypeError", "AttributeError"):
+                stats["outside"] += 1     # outside the contract: which of the two a rewrite raises is its detail
+                return False
             new = bool(reach.lines - total.lines or reach.arcs - total.arcs)
         if not new and spare[origin] <= 0:
             return False
@@ -369,6 +379,9 @@ def record_given(fn, method, captured, given_path, all_calls_path, expected_path
                             mixed.append(pickle.dumps((args[:i] + (value,) + args[i + 1:], kwargs), protocol=4))
         todo += [("literal", blob) for blob in dict.fromkeys(mixed) if blob not in plain][:120]
     calls, expected, seconds = [], {}, {}
+    seen_kinds = {}
+    for rec in captured:
+        _merge_kinds(seen_kinds, rec["args"])
     for origin, blob in todo:
         if time.monotonic() > deadline:
             break
@@ -390,7 +403,10 @@ def record_given(fn, method, captured, given_path, all_calls_path, expected_path
         loose = first.kind == "raise" and first.exc[0] in ("TypeError", "AttributeError")
         expected[len(calls)] = outcome_blob
         seconds[len(calls)] = min(took, took2)
-        calls.append({"args": blob, "origin": origin, "loose": loose})
+        call = {"args": blob, "origin": origin, "loose": loose}
+        if _is_foreign(blob, seen_kinds):
+            call["foreign"] = True
+        calls.append(call)
         info["kept"][origin] = info["kept"].get(origin, 0) + 1
         info["origins"].append(origin)
     info["seconds"] = {str(i): s for i, s in seconds.items()}
@@ -400,6 +416,26 @@ def record_given(fn, method, captured, given_path, all_calls_path, expected_path
         pickle.dump(expected, fh, protocol=4)
     with open(info_path, "w") as fh:
         json.dump(info, fh)
+
+
+def _merge_kinds(seen, blob):
+    try:
+        args, kwargs = pickle.loads(blob)
+    except Exception:
+        return
+    for where, kinds in call_kinds(args, kwargs).items():
+        seen.setdefault(where, set()).update(kinds)
+
+
+def _is_foreign(blob, seen):
+    """Does this call pass kinds of values (types, nestings) no captured call passed there?
+    Such a call still judges a candidate, except that refusing it (compare.narrows) is
+    reported instead of rejected."""
+    try:
+        args, kwargs = pickle.loads(blob)
+        return foreign_kinds(call_kinds(args, kwargs), seen)
+    except Exception:
+        return False
 
 
 def _kind(value):
@@ -436,6 +472,11 @@ def check(module, qualname, all_calls_path, expected_path, verdict_path, options
                        % (label, limit, seconds.get(i, 0.0))}
             break
         outside = call.get("loose", False)
+        if call.get("foreign") and narrows(want, got):
+            verdict["narrowed"] = verdict.get("narrowed", 0) + 1
+            verdict.setdefault("narrowed_example", "raises %s: %s on %s, where the original returns %s"
+                               % (got.exc[0], got.exc[1], label, short(want.value, 80)))
+            continue
         found = difference(want, got, options.get("rtol", 0.0), options.get("loose_errors", False) or outside,
                            method, outside_contract=outside)
         if found:
