@@ -92,7 +92,8 @@ def test_capture_records_calls_and_the_tests_that_make_them(run):
 
 def test_nondeterministic_calls_are_set_aside(run):
     _, _, baselines, _, notes, _ = run
-    assert baselines["lib.ops.noisy"].stable == []
+    # Its captured calls are set aside; generated ones may be stable (huge inputs drown the noise).
+    assert baselines["lib.ops.noisy"].workload == []
     assert "lib.ops.noisy is partly non-deterministic" in notes["lib.ops.noisy"][0]
     parse = baselines["lib.ops.parse"]
     assert parse.workload == [0, 1] and len(parse.stable) > 2   # captured, then generated calls
@@ -114,7 +115,7 @@ def test_equivalent_candidate_passes(run):
     v = _verdict(run, "normalize", "def normalize(values):\n    values.sort()\n    t = 0\n"
                                    "    for x in values:\n        t += x\n    return t\n")
     assert v.ok and v.calls_checked > 1
-    assert v.reason.startswith("1 test passed; the same outcome on 1 captured and ")
+    assert v.reason.startswith("1 test passed; the same outcome on 1 captured, ")
     assert "generated" in v.reason and v.reason.endswith(" calls; 1 of 1 blocks of the original reached"), v.reason
     assert v.evidence["level"] == "proven on reached paths" and v.evidence["calls"]["captured"] == 1
 

@@ -117,6 +117,11 @@ def _judge_evidence(verdict: Verdict, baseline: Baseline, new_text: str, tests: 
                               verdict.evidence.get("candidate_reach"))
     coverage = evidence.summary(baseline.coverage)
     reason = f"{tests}; the same outcome on {_calls_words(by_origin)}"
+    narrowed = verdict.evidence.get("narrowed")
+    if narrowed:
+        record["narrowed"] = narrowed
+        reason += (f"; refuses {_plural(narrowed['calls'], 'call')} of kinds no captured call passes, "
+                   f"which the original accepts (e.g. {narrowed['example']})")
     if coverage:
         reason += f"; {coverage['reached']} of {coverage['countable']} blocks of the original reached"
     reach = verdict.evidence.get("candidate_reach")

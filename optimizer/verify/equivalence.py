@@ -100,7 +100,15 @@ def check(sandbox: Sandbox, workspace: Path, baseline: Baseline,
                        failing_call=data.get("call"))
     return Verdict(True, "equivalence", calls_checked=_count(data.get("checked")),
                    evidence={"by_origin": _origins(data.get("by_origin")),
-                             "candidate_reach": _reach(data.get("reach"))})
+                             "candidate_reach": _reach(data.get("reach")),
+                             **_narrowed(data)})
+
+
+def _narrowed(data: dict) -> dict:
+    """Calls of kinds no captured call passes that the candidate refuses (TypeError,
+    AttributeError) where the original answers (compare.narrows): reported, not rejected."""
+    n = _count(data.get("narrowed"))
+    return {"narrowed": {"calls": n, "example": clean(str(data.get("narrowed_example", "")), 300)}} if n else {}
 
 
 def _count(value) -> int:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 class Wrong(NamedTuple):
     source: str                      # the replacement definition
-    reason: str                      # the expected reason's leading words
+    reason: str | tuple[str, ...]    # the expected reason's leading words (or any of these)
     why: str                         # what is wrong with it, in a few words
     imports: tuple[str, ...] = ()    # module-level imports it needs
     gap: str = ""                    # a known gap of the layer: expected to slip through (xfail)

@@ -74,7 +74,7 @@ def post(self, amounts):
         self.entries.append(amount)
         self.balance += amount
     return self.balance
-''', "leaves self in a different state",
+''', ("leaves self in a different state", "returns a different value"),   # whichever call comes first
           "batch fast path: sums the amounts first, which also exhausts a one-shot iterable"),
 ]
 

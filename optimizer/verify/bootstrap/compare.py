@@ -102,6 +102,56 @@ def _message(exc):
         return "<unprintable>"
 
 
+REFUSALS = ("TypeError", "AttributeError")   # how Python code says "not a kind of value I take"
+
+
+def narrows(want, got):
+    """The candidate refuses (TypeError, AttributeError) a call the original answers.
+    On a call whose kinds of values no captured call passed (`foreign_kinds`), that
+    narrows what the function accepts beyond anything its users were seen to do: the
+    replay reports it rather than rejects (a set-based dedupe refuses lists of lists
+    that a list-based one took). A different answer is never excused this way."""
+    return want.kind == "return" and got.kind == "raise" and got.exc[0] in REFUSALS
+
+
+def kinds(value, depth=3, prefix=""):
+    """The kinds of values `value` is made of, as paths: [1, [2]] gives {'list',
+    'list/int', 'list/list', 'list/list/int'}; an empty list gives {'list'}. Lengths,
+    orders and values do not count, only types and nesting (50 items per level)."""
+    name = prefix + type(value).__name__
+    out = {name}
+    if depth <= 0:
+        return out
+    t = type(value)
+    try:
+        if t in (list, tuple, set, frozenset):
+            for i, item in enumerate(value):
+                if i >= 50:
+                    break
+                out |= kinds(item, depth - 1, name + "/")
+        elif t is dict:
+            for i, (k, v) in enumerate(value.items()):
+                if i >= 50:
+                    break
+                out |= kinds(k, depth - 1, name + "/key:") | kinds(v, depth - 1, name + "/")
+    except Exception:
+        pass
+    return out
+
+
+def call_kinds(args, kwargs):
+    """{position or keyword: kinds} of one call's arguments."""
+    out = {i: kinds(a) for i, a in enumerate(args)}
+    out.update({"=" + k: kinds(v) for k, v in kwargs.items()})
+    return out
+
+
+def foreign_kinds(call, seen):
+    """Does this call pass a kind of value (a type, or a nesting of types) that none of
+    the calls behind `seen` (merged call_kinds) passed in the same place?"""
+    return any(not k <= seen.get(where, set()) for where, k in call.items())
+
+
 def difference(want, got, rtol=0.0, loose_errors=False, is_method=False, outside_contract=False):
     """None when got behaves like want; else (what, expected, actual) in plain words.
     outside_contract: a generated input the original rejects with TypeError or
