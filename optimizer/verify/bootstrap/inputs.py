@@ -161,20 +161,35 @@ def generate_tagged(fn, captured_blobs, is_method, limit=120, seed=0, literals=(
         add(typed, args, kwargs)
     others = _captured_types(captured_blobs)
     sig = _signature(fn)
-    for blob in captured_blobs[:16]:
+    # Per captured call (and argument), its variants and mutations, most telling first; then
+    # taken round-robin, so the first `limit` cover every captured call's odd cases rather
+    # than all the cases of the first few calls.
+    per_typed, per_mutated = [], []
+    for blob in captured_blobs[:32]:
         args, kwargs = pickle.loads(blob)
         for slot, value in slots(sig, args, kwargs, is_method):
-            for v in variants(value, rng, others):
-                add(typed, *_with(args, kwargs, slot, v))
-            for v in mutations(value, words, rng):
-                add(mutated, *_with(args, kwargs, slot, v))
-        if len(typed) + len(mutated) >= 4 * limit:
-            break
+            per_typed.append([_with(args, kwargs, slot, v) for v in variants(value, rng, others)])
+            per_mutated.append([_with(args, kwargs, slot, v) for v in mutations(value, words, rng)])
+    for into, lists in ((typed, per_typed), (mutated, per_mutated)):
+        for call in _round_robin(lists, 4 * limit):
+            add(into, *call)
     out = []
     for i in range(max(len(typed), len(mutated))):
         out += [("generated", typed[i])] if i < len(typed) else []
         out += [("mutated", mutated[i])] if i < len(mutated) else []
     return out[:limit]
+
+
+def _round_robin(lists, most):
+    """One item of each list in turn. List j starts at its item j (wrapping): with many
+    captured calls, the first pass then holds every kind of mutation, each on some call,
+    rather than the first kind on every call."""
+    lists = [x[j % len(x):] + x[:j % len(x)] for j, x in enumerate(lists) if x]
+    out, i = [], 0
+    while len(out) < most and any(i < len(x) for x in lists):
+        out += [x[i] for x in lists if i < len(x)]
+        i += 1
+    return out[:most]
 
 
 def mutants(blob, words, rng, is_method, n=8, fn=None):
@@ -247,10 +262,12 @@ def mutations(value, words, rng, depth=0):
     if t is bool:
         return [not value, int(value)] + specials
     if t is int:
-        out = [0, 1, -1, -value, value - 1, value + 1, HUGE_INT, -HUGE_INT, True, False]
+        out = [value + 1, HUGE_INT, 0, -value, 1, -1, value - 1, -HUGE_INT, True, False]   # the head is tried first
         for w in words.numbers[:12]:
             if type(w) is int:
                 out += [w - 1, w, w + 1]
+                if 1 < abs(w) <= 10 ** 6:      # a base (1000, 1024): its exact powers are boundaries
+                    out += [w ** 2, w ** 3, w ** 2 - 1]
         return out + specials
     if t is float:
         out = [0.0, -0.0, 1.0, -1.0, -value, math.nan, math.inf, -math.inf, 1e308, 5e-324]
@@ -267,8 +284,10 @@ def mutations(value, words, rng, depth=0):
 
 
 def _string_mutations(value, words, rng):
-    out = []
     middle = len(value) // 2
+    # The source's own first literals and the classic slips lead: the first round takes
+    # only the head of this list for each captured value.
+    out = list(words.strings[:6]) + [w + value for w in words.strings[:2]] + _character_classes(value)
     for w in words.strings[:16]:
         out += [w, w + value, value + w, value[:middle] + w + value[middle:]]
     for w in words.numbers[:8]:
@@ -283,6 +302,25 @@ def _string_mutations(value, words, rng):
         out += [value[:middle] + sep + value[middle:], sep]
     out += list(UNICODE_DIGITS) + [value + UNICODE_DIGITS[0], ""]
     return [s for s in out if s != value]
+
+
+def _character_classes(value):
+    """The classic slips of string handling, first: a trailing newline (a regex's `$`
+    matches before it), a leading zero before a number, a digit of another script or a
+    superscript (`isdigit` and `int()` disagree on them), an underscore or a sign inside
+    (`int()` takes '1_0' and '+1'), a character outside the expected class ('g' among
+    hex digits)."""
+    out = [value + "\n"]
+    digits = [i for i, c in enumerate(value) if c in "0123456789"]
+    if digits:
+        first = digits[0]
+        out += [value[:first] + "0" + value[first:],
+                value[:first] + "²" + value[first + 1:], value[:first] + "٣" + value[first + 1:]]
+    if len(value) > 1:
+        middle = len(value) // 2
+        for c in ("_", "+", "g"):
+            out.append(value[:middle] + c + value[middle + 1:])
+    return out
 
 
 def _container_mutations(value, words, rng, depth):

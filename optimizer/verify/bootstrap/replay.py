@@ -25,7 +25,7 @@ from inputs import dictionary, generate, generate_tagged, mutants
 _dump = json.dump   # bound before any candidate is imported
 GENERATED_BUDGET_S = 20.0    # seconds per target for the search of new calls (record's search_seconds)
 MAX_NEW_CALLS = 400          # generated and mutated calls kept per target
-SPARE = {"generated": 120, "mutated": 40}    # kept without reaching anything new (diversity)
+SPARE = {"generated": 120, "mutated": 120}   # kept without reaching anything new (diversity)
 STALL_ROUNDS = 8             # mutation rounds in a row that reach nothing new end the search
 
 
@@ -296,7 +296,7 @@ def search_calls(fn, method, seeds, calls, seconds, reaches, keep, limit, budget
         return time.monotonic() < deadline and sum(stats["kept"].values()) < max_new
 
     stopped = "search done"
-    for origin, blob in generate_tagged(fn, seeds, method, literals=literals):
+    for origin, blob in generate_tagged(fn, seeds, method, limit=sum(SPARE.values()) + 80, literals=literals):
         if not room():
             break
         tried.add(blob)
