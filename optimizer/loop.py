@@ -129,7 +129,8 @@ def optimize_target(config: RunConfig, ws: Workspace, sandbox: Sandbox, target: 
     refusal = baseline.refusal(suite.failed())
     if not refusal:
         view.stage(f"replaying captured and generated calls of {target.qualname} on the original")
-        report.notes.extend(record_expected(sandbox, ws.base, ws.scratch("run"), baseline, timeout=900))
+        report.notes.extend(record_expected(sandbox, ws.base, ws.scratch("run"), baseline, timeout=900,
+                                            search_seconds=config.search_seconds))
         _note(report, view, unreached_note(target.name, baseline.coverage) if baseline.workload else "")
         if not baseline.workload:
             refusal = f"no replayable captured calls of {target.name}: nothing to verify against or measure"

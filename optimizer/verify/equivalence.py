@@ -26,9 +26,11 @@ class Strictness:
     loose_errors: bool = False    # compare exception types only, not messages
 
 
-def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Baseline, timeout: float) -> list[str]:
-    """Run the original twice on its captured calls and on generated ones; keep the
-    calls it replays reliably. Returns notes for the report."""
+def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Baseline, timeout: float,
+                    search_seconds: float = 20.0) -> list[str]:
+    """Run the original twice on its captured calls and on generated and mutated ones
+    (a coverage-guided search of at most `search_seconds`); keep the calls it replays
+    reliably. Returns notes for the report."""
     if not baseline.captured_file:
         return []
     t = baseline.target
@@ -36,8 +38,9 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
     baseline.expected_file = scratch / f"expected-{t.name}.pkl"
     info_json = scratch / f"calls-{t.name}.json"
     cmd = worker_command("replay.py", "record", t.module, t.qualname, baseline.captured_file,
-                         baseline.calls_file, baseline.expected_file, info_json)
-    result = sandbox.run(cmd, base, env=python_env(base, [t]), timeout=timeout, writable=(scratch,))
+                         baseline.calls_file, baseline.expected_file, info_json, "", search_seconds)
+    result = sandbox.run(cmd, base, env=python_env(base, [t]), timeout=timeout + search_seconds,
+                         writable=(scratch,))
     if not result.ok or not info_json.exists():
         baseline.expected_file = None
         return [f"the calls of {t.name} could not be replayed: {result.last_line()}"]
@@ -46,11 +49,16 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
     baseline.call_seconds = info["seconds"]
     baseline.coverage = info.get("coverage") or {}
     notes = []
-    unstable = info["unstable_captured"] + info["unstable_generated"]
-    if unstable:
-        notes.append(f"{t.name} is partly non-deterministic: {unstable} calls ({info['unstable_captured']} "
-                     f"captured, {info['unstable_generated']} generated) gave different outcomes on two runs "
-                     "of the original (time, randomness, hash order or state) and were set aside")
+    unstable = {k: info.get("unstable_" + k, 0) for k in ("captured", "generated", "mutated")}
+    if sum(unstable.values()):
+        parts = ", ".join(f"{n} {k}" for k, n in unstable.items() if n)
+        notes.append(f"{t.name} is partly non-deterministic: {sum(unstable.values())} calls ({parts}) gave "
+                     "different outcomes on two runs of the original (time, randomness, hash order or state) "
+                     "and were set aside")
+    search = info.get("search") or {}
+    if search.get("stopped") == "budget spent" and search.get("gaps_left"):
+        notes.append(f"the input search for {t.name} spent its --search-seconds ({search.get('budget_s')} s) "
+                     f"with {search['gaps_left']} gaps of the original left")
     if info.get("unloadable"):
         notes.append(f"{info['unloadable']} captured calls of {t.name} were dropped: their arguments could not be "
                      "loaded outside the test that made them (a class defined in a test module, say)")
