@@ -104,14 +104,20 @@ def candidate_text(prepared: Prepared, case: Case) -> str:
     return replace_definition(prepared.ws.original_text(t), t, source, imports=case.imports)
 
 
-def judge(prepared: Prepared, case: Case, baseline: Baseline | None = None) -> Verdict:
-    """verify() on a fresh copy with the candidate in place, as the optimizer does."""
+def judge(prepared: Prepared, case: Case, baseline: Baseline | None = None,
+          search_seconds: float = 0.0) -> Verdict:
+    """verify() on a fresh copy with the candidate in place, as the optimizer does.
+    search_seconds > 0 adds the per-candidate search (CrossHair, literals) as the CLI's
+    --search-seconds does; the tests leave it out: CrossHair's time budget makes what it
+    finds depend on the machine's load (the benchmark reports it)."""
+    from optimizer.verify import SearchBudget
     t = prepared.targets[case.target]
     new_text = candidate_text(prepared, case)
     workspace = prepared.ws.candidate_copy(t, new_text)
+    search = SearchBudget(search_seconds * 3) if search_seconds > 0 else None   # all of it for this one
     try:
         return verify(prepared.sandbox, workspace, new_text, baseline or prepared.baselines[t.name],
-                      prepared.suite)
+                      prepared.suite, search=search)
     finally:
         prepared.ws.discard(workspace)
 
