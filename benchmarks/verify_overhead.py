@@ -5,8 +5,10 @@
 Builds the bundled case study's repository in a temporary folder, then for four
 candidates of each target compares (a) running the target's tests in the
 candidate's workspace, which any tool does, with (b) the whole verification
-layer: compile, import, those tests, and the replay of captured and generated
-calls, plus the one-off recording of the original's outcomes. Writes the
+layer: compile, import, those tests, the replay of captured, generated and
+mutated calls, the per-candidate search for diverging inputs (--search-seconds'
+default of 20 s per target) and the evidence check, plus the one-off recording of
+the original's outcomes (with its coverage-guided input search). Writes the
 figures as JSON and prints them.
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from optimizer.target import index_repo, replace_definition, resolve  # noqa: E402
-from optimizer.verify import capture, verify  # noqa: E402
+from optimizer.verify import SearchBudget, capture, verify  # noqa: E402
 from optimizer.verify.equivalence import record_expected  # noqa: E402
 from optimizer.verify.tests import run_tests  # noqa: E402
 from optimizer.workspace import Workspace  # noqa: E402
@@ -72,6 +74,7 @@ def main() -> None:
             record_s = time.perf_counter() - t0
             tests_s = verify_s = 0.0
             fates = []
+            search = SearchBudget(20.0)   # --search-seconds' default, shared by the target's candidates
             for source in CANDIDATES[target.qualname]:
                 new_text = replace_definition(ws.original_text(target), target, source)
                 cand = ws.candidate_copy(target, new_text)
@@ -79,7 +82,7 @@ def main() -> None:
                 run_tests(sandbox, cand, [target], baseline.tests, 600)
                 tests_s += time.perf_counter() - t0
                 t0 = time.perf_counter()
-                verdict = verify(sandbox, cand, new_text, baseline, suite)
+                verdict = verify(sandbox, cand, new_text, baseline, suite, search=search)
                 verify_s += time.perf_counter() - t0
                 fates.append(verdict.ok)
                 ws.discard(cand)
