@@ -102,11 +102,13 @@ def _message(exc):
         return "<unprintable>"
 
 
-REFUSALS = ("TypeError", "AttributeError")   # how Python code says "not a kind of value I take"
+# How Python code says "not a kind of value I take": a wrong type, a missing attribute, a
+# record without the key every captured record had.
+REFUSALS = ("TypeError", "AttributeError", "KeyError")
 
 
 def narrows(want, got):
-    """The candidate refuses (TypeError, AttributeError) a call the original answers.
+    """The candidate refuses (REFUSALS) a call the original answers.
     On a call whose kinds of values no captured call passed (`foreign_kinds`), that
     narrows what the function accepts beyond anything its users were seen to do: the
     replay reports it rather than rejects (a set-based dedupe refuses lists of lists
@@ -117,8 +119,13 @@ def narrows(want, got):
 def kinds(value, depth=3, prefix=""):
     """The kinds of values `value` is made of, as paths: [1, [2]] gives {'list',
     'list/int', 'list/list', 'list/list/int'}; an empty list gives {'list'}. Lengths,
-    orders and values do not count, only types and nesting (50 items per level)."""
+    orders and values do not count, only types and nesting (50 items per level). A
+    dict with a few string keys is a record: its keys are part of its kind
+    ({'id': 1} is 'dict{id}'), so a record missing a field every captured one had is
+    a kind the workload never passes."""
     name = prefix + type(value).__name__
+    if type(value) is dict and len(value) <= 12 and all(type(k) is str for k in value):
+        name += "{%s}" % ",".join(sorted(value))
     out = {name}
     if depth <= 0:
         return out
@@ -154,16 +161,23 @@ def foreign_kinds(call, seen):
 
 def difference(want, got, rtol=0.0, loose_errors=False, is_method=False, outside_contract=False):
     """None when got behaves like want; else (what, expected, actual) in plain words.
-    outside_contract: a generated input the original rejects with TypeError or
-    AttributeError; a candidate may reject it the same way or accept it."""
+    outside_contract: a generated input the original refuses (TypeError or
+    AttributeError; KeyError too on a kind of value no captured call passes); a
+    candidate may refuse it with any of REFUSALS, or accept it."""
     if outside_contract and want.kind == "raise" and got.kind == "return":
         return None
+    if outside_contract and want.kind == got.kind == "raise" and want.exc[0] in REFUSALS \
+            and got.exc[0] in REFUSALS:
+        return None     # refused either way: which refusal is the implementation's detail
     if want.kind != got.kind:
         if want.kind == "return":
             return "raises where the original returns", short(want.value), "%s: %s" % got.exc
         return "returns where the original raises", "%s: %s" % want.exc, short(got.value)
     if want.kind == "raise":
-        same_exc = want.exc[0] == got.exc[0] and (loose_errors or want.exc[1] == got.exc[1])
+        # A RecursionError's message says where the interpreter ran out of stack
+        # ("... while calling a Python object"), not what the code means: its type only.
+        same_exc = want.exc[0] == got.exc[0] and (loose_errors or want.exc[1] == got.exc[1]
+                                                  or want.exc[0] == "RecursionError")
         if not same_exc:
             return "raises a different exception", "%s: %s" % want.exc, "%s: %s" % got.exc
     else:
