@@ -110,31 +110,38 @@ class LLMProposer:
     def _sample(self, target: Target, context: ProposalContext, messages: list[dict],
                 index: int, key: str, hit: dict | None) -> Candidate | None:
         """None when the budget has no room for the call. `hit`: the cached answer, if any."""
-        if hit is not None:
-            answer, used = hit["answer"], LLMUsage(cached=1)
-        else:
-            if not self.budget.reserve():
-                return None
-            used = LLMUsage()
-            try:
-                answer = self._call(messages, used)
-            except UsageError:
-                raise
-            except Exception as exc:   # noqa: BLE001 - any provider failure is this candidate's failure
-                return Candidate(target, self.model, "", error=f"model call failed: {_one_line(exc)}",
-                                 step=context.step)
-            finally:
-                self.budget.settle(used)
-                with self._usage_lock:
-                    self.usage.add(used)
-            if self.cache:
-                self.cache.put(key, {"model": self.model, "answer": answer})
-        if hit is not None:
-            with self._usage_lock:
-                self.usage.add(used)
+        try:
+            answer = self._answer(messages, key, hit)
+        except UsageError:
+            raise
+        except Exception as exc:   # noqa: BLE001 - any provider failure is this candidate's failure
+            return Candidate(target, self.model, "", error=f"model call failed: {_one_line(exc)}",
+                             step=context.step)
+        if answer is None:
+            return None
         if self.record:
             self.record.add(target.name, context.step, index, {"answer": answer})
         return candidate_from_answer(target, self.model, answer, context)
+
+    def _answer(self, messages: list[dict], key: str, hit: dict | None) -> str | None:
+        """The cached answer (`hit`), or one call within the budget, counted and cached;
+        None when the budget has no room. A provider failure raises."""
+        if hit is not None:
+            with self._usage_lock:
+                self.usage.add(LLMUsage(cached=1))
+            return hit["answer"]
+        if not self.budget.reserve():
+            return None
+        used = LLMUsage()
+        try:
+            answer = self._call(messages, used)
+        finally:
+            self.budget.settle(used)
+            with self._usage_lock:
+                self.usage.add(used)
+        if self.cache:
+            self.cache.put(key, {"model": self.model, "answer": answer})
+        return answer
 
     def _call(self, messages: list[dict], used: LLMUsage) -> str:
         litellm = _litellm()
@@ -179,23 +186,9 @@ class LLMProposer:
         key = ResponseCache.key(self.model, {"mode": "inputs", "target": target.name, "original": original_source,
                                              "candidate": candidate_source, "temperature": self.temperature,
                                              "templates": prompts.fingerprint()}, 0)
-        hit = self.cache.get(key) if self.cache else None
-        if hit is not None:
-            answer = hit["answer"]
-            with self._usage_lock:
-                self.usage.add(LLMUsage(cached=1))
-        else:
-            if not self.budget.reserve():
-                return []
-            used = LLMUsage()
-            try:
-                answer = self._call(messages, used)
-            finally:
-                self.budget.settle(used)
-                with self._usage_lock:
-                    self.usage.add(used)
-            if self.cache:
-                self.cache.put(key, {"model": self.model, "answer": answer})
+        answer = self._answer(messages, key, self.cache.get(key) if self.cache else None)
+        if answer is None:
+            return []
         if self.record:
             self.record.add(target.name, step, 0, {"answer": answer})
         return answer_lines(answer)
