@@ -149,11 +149,8 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         call = {"args": blob, "origin": origin, "loose": loose, "mutates": mutates}
         if origin == "captured":
             _merge_kinds(seen_kinds, blob)
-        elif _is_foreign(blob, seen_kinds):
-            call["foreign"] = True
-            # A kind of value the workload never passes, refused: which refusal, and its
-            # message, is the implementation's detail (a record missing two keys).
-            call["loose"] = loose or (first.kind == "raise" and first.exc[0] in REFUSALS)
+        else:
+            _mark_foreign(call, first, seen_kinds)
         calls.append(call)
         expected[index] = outcome_blob
         seconds[index] = min(took, took2)
@@ -180,12 +177,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
     info["search"]["gaps_left"] = len(info["coverage"].get("gaps", []))
     info["stable"] = sorted(expected)
     info["seconds"] = {str(i): s for i, s in seconds.items()}
-    with open(all_calls_path, "wb") as fh:
-        pickle.dump(calls, fh, protocol=4)
-    with open(expected_path, "wb") as fh:
-        pickle.dump(expected, fh, protocol=4)
-    with open(info_path, "w") as fh:
-        json.dump(info, fh)
+    _write(calls, all_calls_path, expected, expected_path, info, info_path)
 
 
 def reach_summary(fn, calls, seconds, known=None):
@@ -408,19 +400,30 @@ def record_given(fn, method, captured, given_path, all_calls_path, expected_path
         expected[len(calls)] = outcome_blob
         seconds[len(calls)] = min(took, took2)
         call = {"args": blob, "origin": origin, "loose": loose}
-        if _is_foreign(blob, seen_kinds):
-            call["foreign"] = True
-            call["loose"] = loose or (first.kind == "raise" and first.exc[0] in REFUSALS)
+        _mark_foreign(call, first, seen_kinds)
         calls.append(call)
         info["kept"][origin] = info["kept"].get(origin, 0) + 1
         info["origins"].append(origin)
     info["seconds"] = {str(i): s for i, s in seconds.items()}
+    _write(calls, all_calls_path, expected, expected_path, info, info_path)
+
+
+def _write(calls, all_calls_path, expected, expected_path, info, info_path):
     with open(all_calls_path, "wb") as fh:
         pickle.dump(calls, fh, protocol=4)
     with open(expected_path, "wb") as fh:
         pickle.dump(expected, fh, protocol=4)
     with open(info_path, "w") as fh:
         json.dump(info, fh)
+
+
+def _mark_foreign(call, first, seen_kinds):
+    """A call passing kinds of values no captured call passes: marked "foreign". The
+    original's refusal of it (any of REFUSALS) is then loose: which refusal, and its
+    message, is the implementation's detail (a record missing two keys)."""
+    if _is_foreign(call["args"], seen_kinds):
+        call["foreign"] = True
+        call["loose"] = call["loose"] or (first.kind == "raise" and first.exc[0] in REFUSALS)
 
 
 def _merge_kinds(seen, blob):
