@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -17,6 +18,45 @@ def make_repo(root: Path, files: dict[str, str], git: bool = True) -> Path:
         run_git(root, "add", "-A")
         run_git(root, "commit", "-q", "-m", "initial")
     return root
+
+
+@contextmanager
+def recorded_repo(root: Path, files: dict[str, str], git: bool = True, names: list[str] | None = None,
+                  timeout: float = 60):
+    """A real repo captured under its own tests, with the calls of its functions (all, or
+    `names`) recorded on the original: where the verification tests start. Yields
+    (workspace, sandbox, index, baselines, suite, notes per recorded name)."""
+    from optimizer.target import index_repo
+    from optimizer.verify import capture
+    from optimizer.verify.equivalence import record_expected
+    from optimizer.workspace import Workspace
+    from sandboxes import get_sandbox
+
+    repo = make_repo(root, files, git=git)
+    index = index_repo(repo)
+    ws = Workspace(repo)
+    sandbox = get_sandbox()[0]
+    try:
+        baselines, suite = capture(sandbox, ws.base, ws.scratch("run"), index, bench=None)
+        notes = {name: record_expected(sandbox, ws.base, ws.scratch("run"), baselines[name], timeout)
+                 for name in names or list(baselines)}
+        yield ws, sandbox, index, baselines, suite, notes
+    finally:
+        ws.close()
+
+
+def replay_only(ws, sandbox, index, baselines, name: str, source: str):
+    """The equivalence check alone, without the tests in front of it, on `source` put in
+    place of the function `name`."""
+    from optimizer.target import replace_definition, resolve
+    from optimizer.verify import equivalence
+
+    t = resolve(index, name)
+    cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, source))
+    try:
+        return equivalence.check(sandbox, cand, baselines[t.name])
+    finally:
+        ws.discard(cand)
 
 
 def run_git(root: Path, *args: str) -> str:

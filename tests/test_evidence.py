@@ -11,13 +11,10 @@ import pytest
 from optimizer.evaluate import evidence_words
 from optimizer.model import Candidate, Outcome, Verdict
 from optimizer.target import find_in_text, index_repo, replace_definition, resolve
-from optimizer.verify import capture, verify
-from optimizer.verify.equivalence import record_expected
+from optimizer.verify import verify
 from optimizer.verify.evidence import (INSUFFICIENT, STRONG, WEAK, assess, changed_lines, spans, summary,
                                        unreached_note)
-from optimizer.workspace import Workspace
-from repos import make_repo
-from sandboxes import get_sandbox
+from repos import make_repo, recorded_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -195,15 +192,9 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    repo = make_repo(tmp_path_factory.mktemp("e") / "r", FILES, git=False)
-    index = index_repo(repo)
-    ws = Workspace(repo)
-    sandbox = get_sandbox()[0]
-    baselines, suite = capture(sandbox, ws.base, ws.scratch("run"), index, bench=None)
-    for b in baselines.values():
-        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
-    yield ws, sandbox, baselines, suite, index
-    ws.close()
+    with recorded_repo(tmp_path_factory.mktemp("e") / "r", FILES, git=False) as \
+            (ws, sandbox, index, baselines, suite, _):
+        yield ws, sandbox, baselines, suite, index
 
 
 def _verdict(run, name, source, accept_unreached=False):

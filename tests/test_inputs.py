@@ -16,11 +16,11 @@ import inputs  # noqa: E402
 
 sys.path.remove(str(BOOTSTRAP))
 
-from optimizer.target import index_repo, replace_definition, resolve  # noqa: E402
-from optimizer.verify import capture, equivalence  # noqa: E402
+from optimizer.target import index_repo  # noqa: E402
+from optimizer.verify import capture  # noqa: E402
 from optimizer.verify.equivalence import record_expected  # noqa: E402
 from optimizer.workspace import Workspace  # noqa: E402
-from repos import make_repo  # noqa: E402
+from repos import make_repo, recorded_repo, replay_only  # noqa: E402
 from sandboxes import get_sandbox  # noqa: E402
 
 CLASSIFY = '''
@@ -265,28 +265,16 @@ RIGHT = {
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
-    repo = make_repo(tmp_path_factory.mktemp("inp") / "r", REPO, git=False)
-    ws = Workspace(repo)
-    sandbox = get_sandbox()[0]
-    index = index_repo(repo)
-    baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, bench=None)
-    infos = {}
-    for name in ("lib.tokens.classify", "lib.tokens.zero", "lib.tokens.describe"):
-        b = baselines[name]
-        record_expected(sandbox, ws.base, ws.scratch("run"), b, 120)
-        infos[name] = json.loads((ws.scratch("run") / f"calls-{b.target.name}.json").read_text())
-    yield ws, sandbox, baselines, infos, index
-    ws.close()
+    names = ["lib.tokens.classify", "lib.tokens.zero", "lib.tokens.describe"]
+    with recorded_repo(tmp_path_factory.mktemp("inp") / "r", REPO, git=False, names=names, timeout=120) as \
+            (ws, sandbox, index, baselines, _, _):
+        infos = {name: json.loads((ws.scratch("run") / f"calls-{name}.json").read_text()) for name in names}
+        yield ws, sandbox, baselines, infos, index
 
 
 def _check(recorded, name, source):
     ws, sandbox, baselines, _, index = recorded
-    t = resolve(index, name)
-    cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, source))
-    try:
-        return equivalence.check(sandbox, cand, baselines[t.name])
-    finally:
-        ws.discard(cand)
+    return replay_only(ws, sandbox, index, baselines, name, source)
 
 
 @pytest.mark.slow

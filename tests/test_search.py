@@ -9,13 +9,9 @@ import pytest
 
 from optimizer.propose.llm import LLMProposer, ReplayProposer, answer_lines, inputs_step
 from optimizer.propose.store import Transcript
-from optimizer.target import index_repo, replace_definition, resolve
-from optimizer.verify import capture
-from optimizer.verify.equivalence import record_expected
+from optimizer.target import replace_definition, resolve
 from optimizer.verify.search import Deadline, _record, diverging_calls, new_literals, parse_suggestions
-from optimizer.workspace import Workspace
-from repos import make_repo
-from sandboxes import get_sandbox
+from repos import recorded_repo
 
 FILES = {
     "pkg/__init__.py": "",
@@ -56,15 +52,8 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    repo = make_repo(tmp_path_factory.mktemp("search") / "r", FILES)
-    index = index_repo(repo)
-    ws = Workspace(repo)
-    sandbox = get_sandbox()[0]
-    baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index, bench=None)
-    for b in baselines.values():
-        record_expected(sandbox, ws.base, ws.scratch("run"), b, 60)
-    yield ws, sandbox, baselines, index
-    ws.close()
+    with recorded_repo(tmp_path_factory.mktemp("search") / "r", FILES) as (ws, sandbox, index, baselines, _, _):
+        yield ws, sandbox, baselines, index
 
 
 def _search(run, name, source, budget=10.0, suggest=None):

@@ -3,10 +3,10 @@ import pytest
 
 from optimizer.model import Candidate
 from optimizer.target import index_repo, replace_definition, resolve
-from optimizer.verify import capture, equivalence, verify
+from optimizer.verify import capture, verify
 from optimizer.verify.equivalence import record_expected
 from optimizer.workspace import Workspace
-from repos import make_repo
+from repos import make_repo, recorded_repo, replay_only
 from sandboxes import get_sandbox
 
 FILES = {
@@ -70,14 +70,8 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    repo = make_repo(tmp_path_factory.mktemp("v") / "r", FILES)
-    index = index_repo(repo)
-    ws = Workspace(repo)
-    sandbox = get_sandbox()[0]
-    baselines, suite = capture(sandbox, ws.base, ws.scratch("run"), index, bench=None)
-    notes = {k: record_expected(sandbox, ws.base, ws.scratch("run"), b, 60) for k, b in baselines.items()}
-    yield ws, sandbox, baselines, suite, notes, index
-    ws.close()
+    with recorded_repo(tmp_path_factory.mktemp("v") / "r", FILES) as (ws, sandbox, index, baselines, suite, notes):
+        yield ws, sandbox, baselines, suite, notes, index
 
 
 def test_capture_records_calls_and_the_tests_that_make_them(run):
@@ -123,12 +117,7 @@ def test_equivalent_candidate_passes(run):
 def _replay_only(run, name, source):
     """The equivalence check alone, without the tests in front of it."""
     ws, sandbox, baselines, _, _, index = run
-    t = resolve(index, name)
-    cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, source))
-    try:
-        return equivalence.check(sandbox, cand, baselines[t.name])
-    finally:
-        ws.discard(cand)
+    return replay_only(ws, sandbox, index, baselines, name, source)
 
 
 def test_missing_mutation_is_caught(run):
