@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sandboxes import Sandbox, capability
 
-from ..model import Verdict
+from ..model import Target, Verdict
 from ..scrub import clean
 from ..target import find_in_text
 from . import equivalence, evidence, integrity
@@ -91,9 +91,9 @@ def _run_checks(sandbox: Sandbox, workspace: Path, baseline: Baseline, suite: Te
     record = {"tests": {"run": len(run.outcomes), "passed": passed}}
     if baseline.expected_file and baseline.stable:
         verdict = equivalence.check(sandbox, workspace, baseline, strictness)
-        if verdict.ok and search is not None:
-            found = search.search(sandbox, pristine(workspace), workspace, baseline,
-                                  find_in_text(new_text, t.file, t.qualname).source, strictness)
+        rewritten = find_in_text(new_text, t.file, t.qualname) if verdict.ok else None
+        if rewritten is not None and search is not None:
+            found = search.search(sandbox, pristine(workspace), workspace, baseline, rewritten.source, strictness)
             if not found.verdict.ok:
                 return replace(found.verdict, oracle=found.baseline)
             verdict.evidence.setdefault("by_origin", {}).update({k: v for k, v in found.checked.items() if v})
@@ -101,19 +101,20 @@ def _run_checks(sandbox: Sandbox, workspace: Path, baseline: Baseline, suite: Te
             record["search"] = {"seconds": {k: round(v, 2) for k, v in found.seconds.items()},
                                 "notes": [clean(n) for n in found.notes]}
         if verdict.ok:
-            verdict = _judge_evidence(verdict, baseline, new_text, tests, record, accept_unreached)
+            verdict = _judge_evidence(verdict, baseline, rewritten, tests, record, accept_unreached)
         return verdict
     return Verdict(True, "tests", f"{tests}; no replayable captured calls",
                    evidence={**record, "level": evidence.TESTS_ONLY, "calls": {}})
 
 
-def _judge_evidence(verdict: Verdict, baseline: Baseline, new_text: str, tests: str, record: dict,
+def _judge_evidence(verdict: Verdict, baseline: Baseline, rewritten: Target | None, tests: str, record: dict,
                     accept_unreached: bool) -> Verdict:
-    """After equivalence passed: were the changed lines reached (verify/evidence.py)?"""
+    """After equivalence passed: were the changed lines reached (verify/evidence.py)?
+    `rewritten`: the candidate's definition in its file (None when it cannot be found)."""
     t = baseline.target
     by_origin = verdict.evidence.get("by_origin") or {"captured": len(baseline.workload),
                                                       "generated": verdict.calls_checked - len(baseline.workload)}
-    changed = evidence.assess(t, find_in_text(new_text, t.file, t.qualname), baseline.coverage,
+    changed = evidence.assess(t, rewritten, baseline.coverage,
                               verdict.evidence.get("candidate_reach"))
     coverage = evidence.summary(baseline.coverage)
     reason = f"{tests}; the same outcome on {_calls_words(by_origin)}"
