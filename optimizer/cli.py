@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "when its calls are recorded, and as much again across its candidates' searches for "
                         "inputs where they part ways (CrossHair, their new literals, the model); 0 turns "
                         "both off (20)")
+    p.add_argument("--no-second-opinion", action="store_true",
+                   help="keep time speedups without checking them against an instruction count "
+                        "(by default, where valgrind or perf can count, a kept speedup the count does not back is "
+                        "rejected)")
     p.add_argument("--metric", choices=["time", "instructions"], default="time",
                    help="time: seconds, side by side (default); instructions: a load-independent count "
                         "(perf stat, else valgrind's callgrind) on a reduced workload")
@@ -165,6 +169,7 @@ def _config(args):
                        sandbox=sandbox, max_captured=args.max_captured, model_rounds=model_rounds,
                        strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
                        objective=args.objective, metric=args.metric, accept_unreached=args.accept_unreached,
+                       second_opinion=not args.no_second_opinion,
                        search_seconds=args.search_seconds,
                        measure=MeasureSettings(rounds=args.rounds, max_rounds=max(30, args.rounds)))
     models = ModelSettings(model, api_base, transcript, args.record, not args.no_cache, max_calls, max_cost,

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from sandboxes import Sandbox
 
 from .measure.caching import memoizes
-from .measure.decide import decide
-from .measure.instructions import measure_instructions
+from .measure.decide import decide, second_opinion
+from .measure.instructions import counter, measure_instructions
 from .measure.runner import (MeasureError, MeasureSettings, TimedOutcomeMismatch, first_calls_note, measure,
                              measure_bench, peak_memory)
 from .model import Candidate, Outcome, Target, Verdict
@@ -87,12 +87,14 @@ def evaluate(config: "RunConfig", ws: Workspace, sandbox: Sandbox, candidate: Ca
                 m = measure(sandbox, ws.base, workspace, baseline, settings, cold=memoizes(candidate.source),
                             strictness=config.strictness)
             m.peak_bytes = peak_memory(sandbox, ws.base, workspace, baseline, settings, config.strictness)
-            keep_it, why = decide(m, config.objective, config.min_speedup)
-            if keep_it and config.bench:   # confirm on the real workload what passed on the calls
+            status, why = decide(m, config.objective, config.min_speedup, settings.noise)
+            if status == "kept" and config.bench:   # confirm on the real workload what passed on the calls
                 m.bench = measure_bench(sandbox, ws.base, workspace, config.bench,
                                         lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds,
                                         timeout=bench_timeout(baseline))
-                keep_it, why = decide(m, config.objective, config.min_speedup)
+                status, why = decide(m, config.objective, config.min_speedup, settings.noise)
+            if status == "kept" and config.metric == "time" and config.objective == "time":
+                status, why = _second_opinion(config, sandbox, ws, workspace, baseline, m, why)
             cold = first_calls_note(m)
             why += f"; {cold}" if cold else ""
         except TimedOutcomeMismatch as exc:
@@ -100,11 +102,31 @@ def evaluate(config: "RunConfig", ws: Workspace, sandbox: Sandbox, candidate: Ca
                            stage="timing", evidence=verdict.evidence), new_text
         except MeasureError as exc:
             return Outcome(candidate, "rejected", f"measurement failed: {exc}", evidence=verdict.evidence), new_text
-        return Outcome(candidate, "kept" if keep_it else "rejected",
-                       f"{why}; {evidence_words(verdict)}" if keep_it else why, m,
-                       evidence=verdict.evidence), new_text
+        return Outcome(candidate, status, f"{why}; {evidence_words(verdict)}" if status == "kept" else why, m,
+                       evidence=verdict.evidence, stage="second opinion" if "instruction count says" in why else ""), \
+            new_text
     finally:
         ws.discard(workspace)
+
+
+def _second_opinion(config: "RunConfig", sandbox: Sandbox, ws: Workspace, workspace, baseline: Baseline,
+                    m, why: str) -> tuple[str, str]:
+    """Where instructions can be counted here, a time speedup the instruction count does
+    not back (decide.second_opinion) blocks the keep. Without a counter, or with the check
+    turned off (--no-second-opinion), the time decision stands and the reason says so."""
+    if not config.second_opinion:
+        return "kept", why
+    if counter() is None:
+        return "kept", f"{why}; no instruction counter here for a second opinion"
+    try:
+        count = measure_instructions(sandbox, ws.base, workspace, baseline)
+    except MeasureError as exc:
+        return "kept", f"{why}; no second opinion: {exc}"
+    m.instructions = count.speedup
+    blocked = second_opinion(m.speedup, count.speedup, config.min_speedup)
+    if blocked:
+        return "rejected", f"{blocked} ({why})"
+    return "kept", f"{why}; instructions {count.speedup:.2f}x agree"
 
 
 def evidence_words(verdict: Verdict) -> str:

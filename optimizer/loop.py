@@ -51,6 +51,7 @@ class RunConfig:
     check_capabilities: bool = True  # off only in tests that show what the sandbox alone contains
     accept_unreached: bool = False  # keep, with a warning, candidates whose changed lines no call reached
     search_seconds: float = 20.0    # per target: the input search at recording, and the per-candidate searches
+    second_opinion: bool = True     # a kept time speedup must be backed by the instruction count, where countable
 
 
 def run(config: RunConfig, proposers: list[Proposer], report: Report, view, budget: Budget | None = None) -> Report:

@@ -103,10 +103,20 @@ class Measurement:
     workload: str = "captured calls"
     peak_bytes: tuple[int, int] | None = None        # (original, candidate) peak memory of one pass
     bench: "Measurement | None" = None               # the end-to-end --bench confirmation, if run
+    metric: str = "wall time"   # what speedup and ci are of: "cpu time" (the timing process's) or "wall time"
+    wall: tuple[float, float, float] | None = None   # the wall-time speedup and interval, beside a CPU-time one
+    disturbed: float = 0.0      # share of the samples taken that waited for a CPU (runner: machine load)
+    waited: float = 0.0         # median share of a sample's time spent waiting for a CPU
+    instructions: float | None = None   # the second opinion: the instruction-count ratio, where measured
 
     def to_json(self) -> dict:
         out = {"speedup": round(self.speedup, 4), "ci": [round(self.ci[0], 4), round(self.ci[1], 4)],
-               "samples": self.samples, "workload": self.workload}
+               "samples": self.samples, "workload": self.workload, "metric": self.metric,
+               "load": {"disturbed_share": round(self.disturbed, 3), "waited_share": round(self.waited, 3)}}
+        if self.wall:
+            out["wall"] = {"speedup": round(self.wall[0], 4), "ci": [round(self.wall[1], 4), round(self.wall[2], 4)]}
+        if self.instructions is not None:
+            out["instructions_ratio"] = round(self.instructions, 4)
         if self.peak_bytes:
             out["peak_memory_bytes"] = {"original": self.peak_bytes[0], "candidate": self.peak_bytes[1]}
         if self.bench:
@@ -119,7 +129,7 @@ class Outcome:
     """A candidate's fate: one row of the report."""
 
     candidate: Candidate
-    status: str               # "kept" | "rejected"
+    status: str               # "kept" | "rejected" | "undecided" (the machine was too busy to tell: never kept)
     reason: str
     measurement: Measurement | None = None
     trace: str = ""           # for a behaviour difference: original vs candidate, block by block
@@ -244,8 +254,7 @@ class Report:
             "hotspots": [h.to_json() for h in self.hotspots],
             "candidates": [o.to_json() for o in self.outcomes],
             "kept": [k.to_json() for k in self.kept],
-            "calibration": {name: {"speedup": round(m.speedup, 4), "ci": [round(m.ci[0], 4), round(m.ci[1], 4)],
-                                   "samples": m.samples} for name, m in self.calibration.items()},
+            "calibration": {name: m.to_json() for name, m in self.calibration.items()},
             "llm": {**asdict(self.llm), "cost_usd": round(self.llm.cost_usd, 6)},
             "notes": [clean(note) for note in self.notes],
         }

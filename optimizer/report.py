@@ -84,6 +84,10 @@ class View:
                 self.console.print(f"  {escape(said)}")
         if not report.kept:
             self.console.print("nothing kept: no candidate was both verified and significantly faster")
+        undecided = sum(o.status == "undecided" for o in report.outcomes)
+        if undecided:
+            self.console.print(f"[yellow]{undecided} candidate(s) undecided[/yellow]: the machine was too busy to "
+                               f"tell whether they clear the threshold; run again on a quieter machine")
 
     # -- rendering -------------------------------------------------------------
     def _render(self):
@@ -122,7 +126,7 @@ def _evidence_words(reason: str) -> str:
 
 
 def _fate(o: Outcome) -> str:
-    return "[green]kept[/green]" if o.status == "kept" else "[red]rejected[/red]"
+    return {"kept": "[green]kept[/green]", "undecided": "[yellow]undecided[/yellow]"}.get(o.status, "[red]rejected[/red]")
 
 
 def write_json(report: Report, path: Path) -> None:

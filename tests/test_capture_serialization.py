@@ -296,10 +296,10 @@ def peek(box, x):
 blob = pickle.dumps(((Box(), 1), {}), protocol=4)
 size = w.copy_bytes([(blob, False, True)])
 w.PREPARED_BYTES = 3 * size       # chunks of 3 loops
-per_pass, kept, prep = w.passes(push, [(blob, False, True)], 10, size)
-fresh = (len(LOADS), kept, prep, per_pass)
+timed, kept, prep = w.passes(push, [(blob, False, True)], 10, size)
+fresh = (len(LOADS), kept, prep, timed.wall / 10)
 del LOADS[:]
-per_pass, kept, prep = w.passes(peek, [(blob, False, False)] * 2, 10, 0)
+timed, kept, prep = w.passes(peek, [(blob, False, False)] * 2, 10, 0)
 print(repr((fresh, (len(LOADS), kept, prep))))
 '''
 

@@ -35,3 +35,30 @@ def test_interval_is_deterministic():
 @pytest.mark.parametrize("ci,ok", [((1.06, 1.2), True), ((1.04, 1.3), False), ((1.05, 1.05), True)])
 def test_significance_uses_the_low_end(ci, ok):
     assert stats.significant(ci, 1.05) is ok
+
+
+def test_paired_ratios_cancel_load_that_hits_both_halves_of_a_pair():
+    # Load drifts 3x over the rounds; within each round both sides see the same load.
+    rng = random.Random(5)
+    load = [1.0 + 2.0 * i / 19 for i in range(20)]
+    base = [1.10 * f * (1 + rng.gauss(0, 0.01)) for f in load]
+    cand = [1.00 * f * (1 + rng.gauss(0, 0.01)) for f in load]
+    low, high = stats.paired_ci(base, cand)
+    assert 1.08 < low < 1.10 < high < 1.12
+    assert stats.paired_speedup(base, cand) == pytest.approx(1.10, abs=0.01)
+    # The same values, unpaired: the drift swamps the 10% gain.
+    low, high = stats.bootstrap_ci(base, cand)
+    assert low < 1.0 < 1.2 < high
+
+
+def test_trimmed_mean_ignores_a_wild_pair():
+    assert stats.trimmed_mean([1.0, 1.0, 1.0, 1.0, 50.0]) == 1.0
+    assert stats.trimmed_mean([2.0, 4.0]) == 3.0
+    base, cand = [1.1, 1.1, 1.1, 1.1, 9.0], [1.0, 1.0, 1.0, 1.0, 1.0]
+    assert stats.paired_speedup(base, cand) == pytest.approx(1.1)
+
+
+def test_paired_statistics_need_pairs():
+    with pytest.raises(ValueError, match="pairs needed"):
+        stats.paired_ci([1.0, 2.0], [1.0])
+    assert stats.paired_ci([1.0, 1.1, 0.9], [1.0, 1.0, 1.0]) == stats.paired_ci([1.0, 1.1, 0.9], [1.0, 1.0, 1.0])

@@ -1,6 +1,21 @@
 """Time original and candidate in fresh worker processes, alternating
 A B, B A, A B ... so that drift in the machine's load hits both sides.
 
+What load does not distort (issue #13). Each round's two workers (one per side,
+a fraction of a second apart) form a pair, and the speedup is estimated from
+the pairs' ratios (stats.paired_speedup, paired_ci), not from medians of the
+separate sides: a change in load that hits both halves of a pair cancels. The
+value of a worker is its median sample in CPU time of the timing process (user
++ system), in which time spent waiting for a CPU while other processes run does
+not count; when either side blocks (its wall time exceeds CPU time plus time
+waiting for a CPU by more than BLOCKING: I/O, sleeps), CPU time would miss
+that cost, and wall time decides instead (Sides.metric). Workers retake
+samples that waited for a CPU (bootstrap/timeit_worker.py) and report how
+many they took and how many were disturbed; while a measurement's share of
+disturbed samples is BUSY_SHARE or more, its time budget is busy_budget_seconds
+instead of budget_seconds. Whether that was enough to decide is decide.py's
+business: the measurement carries the share.
+
 Two checks keep a candidate from faking speed in the timing workers:
 
 - What is timed is judged (bootstrap/timeit_worker.py): in every mode but the
@@ -41,7 +56,9 @@ from ..verify.capture import Baseline
 from ..verify.equivalence import Strictness
 from ..verify.runs import new_seal, python_env, worker_command
 from . import stats
+from .decide import BUSY_SHARE
 
+BLOCKING = 0.10            # either side's samples blocked (neither on a CPU nor waiting) this share: wall time decides
 FIRST_CALL_WORKERS = 3     # at least this many workers per side time the calls' first pass
 FIRST_CALL_FACTOR = 2.0    # repeated calls gaining more than this times the original's gain: a cache
 JUDGED_COLD = "judged on first calls"
@@ -64,8 +81,64 @@ class MeasureSettings:
     samples_per_worker: int = 3
     sample_seconds: float = 0.02    # calibrated length of one sample
     budget_seconds: float = 9.0     # wall time after which no more rounds are added (goal: 10 s)
+    busy_budget_seconds: float = 18.0   # ... on a busy machine (BUSY_SHARE; goal: 20 s)
     threshold: float = 1.05         # the decision the extra rounds try to settle
     timeout: float = 120.0
+    noise: tuple[float, float, float] | None = None   # this target's A/A (speedup, low, high): calibrate
+
+
+@dataclass
+class Sides:
+    """What the workers of a measurement reported, one entry per worker in round order
+    per side ("a" the original, "b" the candidate): the workers of a round are a pair."""
+
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+    blocked: dict[str, list[float]]   # share of a sample neither on a CPU nor waiting for one
+    waited: list[float]               # share of a sample spent waiting for a CPU, per worker
+    taken: int = 0                    # samples taken, retakes included
+    disturbed: int = 0                # ... of which waited for a CPU (timeit_worker.DISTURBED)
+
+    @classmethod
+    def empty(cls) -> "Sides":
+        return cls({"a": [], "b": []}, {"a": [], "b": []}, {"a": [], "b": []}, [])
+
+    def add(self, side: str, out: dict) -> None:
+        """One worker's result: its median sample, per measure."""
+        walls = [float(x) for x in out["samples"]]
+        cpus = [float(x) for x in out.get("cpu", walls)]
+        waits = [float(x) for x in out.get("waited", [0.0] * len(walls))]
+        self.wall[side].append(stats.median(walls))
+        self.cpu[side].append(stats.median(cpus))
+        self.blocked[side].append(stats.median([max(0.0, 1 - c / max(w, 1e-12) - s)
+                                                for w, c, s in zip(walls, cpus, waits)]))
+        self.waited.append(stats.median(waits))
+        self.taken += int(out.get("taken", len(walls)))
+        self.disturbed += int(out.get("disturbed", 0))
+
+    def __len__(self) -> int:
+        return len(self.wall["a"])
+
+    @property
+    def metric(self) -> str:
+        blocked = max((stats.median(v) for v in self.blocked.values() if v), default=0.0)
+        return "wall time" if blocked > BLOCKING else "cpu time"
+
+    def values(self, side: str) -> list[float]:
+        return (self.cpu if self.metric == "cpu time" else self.wall)[side][:len(self)]
+
+    def interval(self) -> tuple[float, float]:
+        return stats.paired_ci(self.values("a"), self.values("b"))
+
+    @property
+    def disturbed_share(self) -> float:
+        return self.disturbed / self.taken if self.taken else 0.0
+
+    @staticmethod
+    def first_pass(out: dict) -> dict:
+        """A warm worker's first (cold) pass, as a cold worker would report it."""
+        return {"samples": [out["first_pass"]], "cpu": [out.get("first_cpu", out["first_pass"])],
+                "waited": [out.get("first_waited", 0.0)], "taken": 1, "disturbed": 0}
 
 
 def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
@@ -83,27 +156,28 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
     n = len(baseline.workload)
     if cold:
         why = cold if isinstance(cold, str) else "state kept between calls"
-        sides, ci = _rounds(run, base, candidate, settings, start, "cold", 1, 1, cold=True)
-        return _measurement(sides, ci, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
-                                       f"its source suggests a cache ({why})")
+        sides = _rounds(run, base, candidate, settings, start, "cold", 1, 1, cold=True)
+        return _measurement(sides, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
+                                   f"its source suggests a cache ({why})")
     loops = int(run(base, loops=0, samples=settings.sample_seconds, judged="original")["loops"])
-    sides, first = None, {"a": [], "b": []}
+    sides = None
     if probe_caching:
         # The warm rounds the caching decision needs (at least FIRST_CALL_WORKERS); more
         # only once it is taken. Each warm worker also times its first pass, cold.
+        first = Sides.empty()
         check = replace(settings, rounds=max(settings.rounds, FIRST_CALL_WORKERS))
-        sides, ci = _rounds(run, base, candidate, replace(check, max_rounds=check.rounds), start,
-                            "warm", loops, settings.samples_per_worker, first=first)
-        if stats.caches(first["a"], sides["a"], first["b"], sides["b"], FIRST_CALL_FACTOR):
-            gains = stats.first_call_gains(first["a"], sides["a"], first["b"], sides["b"])
-            cold_sides, ci = _rounds(run, base, candidate, settings, start, "cold", 1, 1, cold=True,
-                                     sides={s: list(v) for s, v in first.items()})
-            return _measurement(cold_sides, ci, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
-                                                f"its repeated calls gain {_x(gains[1])} over its first, the "
-                                                f"original's {_x(gains[0])} (it caches results between calls)")
-    sides, ci = _rounds(run, base, candidate, settings, start, "warm", loops, settings.samples_per_worker,
-                        sides=sides)
-    return _measurement(sides, ci, f"{n} captured calls")
+        sides = _rounds(run, base, candidate, replace(check, max_rounds=check.rounds), start,
+                        "warm", loops, settings.samples_per_worker, first=first)
+        warm_a, warm_b, first_a, first_b = (sides.values("a"), sides.values("b"),
+                                            first.values("a"), first.values("b"))
+        if stats.caches(first_a, warm_a, first_b, warm_b, FIRST_CALL_FACTOR):
+            gains = stats.first_call_gains(first_a, warm_a, first_b, warm_b)
+            cold_sides = _rounds(run, base, candidate, settings, start, "cold", 1, 1, cold=True, sides=first)
+            return _measurement(cold_sides, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
+                                            f"its repeated calls gain {_x(gains[1])} over its first, the "
+                                            f"original's {_x(gains[0])} (it caches results between calls)")
+    sides = _rounds(run, base, candidate, settings, start, "warm", loops, settings.samples_per_worker, sides=sides)
+    return _measurement(sides, f"{n} captured calls")
 
 
 def first_calls_note(m: Measurement) -> str:
@@ -117,34 +191,38 @@ def first_calls_note(m: Measurement) -> str:
 
 
 def _rounds(run, base: Path, candidate: Path, settings: MeasureSettings, start: float, mode: str, loops: int,
-            per_worker: int, cold: bool = False, sides: dict[str, list[float]] | None = None,
-            first: dict[str, list[float]] | None = None):
-    """Alternating rounds (continuing `sides`, if given) until decided: (sides, interval).
+            per_worker: int, cold: bool = False, sides: Sides | None = None, first: Sides | None = None) -> Sides:
+    """Alternating rounds (continuing `sides`, if given) until decided.
     first: where the warm workers' first (cold) passes go."""
     scale = settings.samples_per_worker if cold else 1   # cold workers give one sample: more of them
-    sides = sides or {"a": [], "b": []}
-    rounds = len(sides["a"])
+    sides = sides or Sides.empty()
+    rounds = len(sides)
     while True:
         if rounds >= settings.rounds * scale:
-            ci = stats.bootstrap_ci(sides["a"], sides["b"])
-            undecided = ci[0] < settings.threshold <= ci[1]
-            if not undecided or rounds >= settings.max_rounds * scale \
-                    or time.monotonic() - start > settings.budget_seconds:
-                return sides, ci
+            low, high = sides.interval()
+            budget = settings.busy_budget_seconds if sides.disturbed_share >= BUSY_SHARE \
+                else settings.budget_seconds
+            if not low < settings.threshold <= high or rounds >= settings.max_rounds * scale \
+                    or time.monotonic() - start > budget:
+                return sides
         for side, workspace in _alternate(rounds, base, candidate):
             out = run(workspace, loops=loops, samples=per_worker, mode=mode, judged=_who(side))
             # One value per worker: samples of one process share its load and placement,
-            # so they are not independent; the interval is over workers.
-            sides[side].append(stats.median([float(x) for x in out["samples"]]))
+            # so they are not independent; the interval is over pairs of workers.
+            sides.add(side, out)
             if first is not None:
-                first[side].append(float(out["first_pass"]))
+                first.add(side, Sides.first_pass(out))
         rounds += 1
 
 
-def _measurement(sides: dict[str, list[float]], ci: tuple[float, float], workload: str) -> Measurement:
-    a, b = sides["a"], sides["b"]
-    return Measurement(speedup=stats.speedup(a, b), ci=ci, baseline_s=stats.median(a),
-                       candidate_s=stats.median(b), samples=len(a), workload=workload)   # samples: workers per side
+def _measurement(sides: Sides, workload: str) -> Measurement:
+    a, b = sides.values("a"), sides.values("b")
+    cpu = sides.metric == "cpu time"
+    wall = (stats.paired_speedup(sides.wall["a"], sides.wall["b"]), *stats.paired_ci(sides.wall["a"], sides.wall["b"]))
+    return Measurement(speedup=stats.paired_speedup(a, b), ci=sides.interval(), baseline_s=stats.median(a),
+                       candidate_s=stats.median(b), samples=len(a), workload=workload,   # samples: workers per side
+                       metric=sides.metric, wall=wall if cpu else None, disturbed=sides.disturbed_share,
+                       waited=stats.median(sides.waited))
 
 
 def _x(gain: float) -> str:
@@ -178,25 +256,29 @@ def measure_bench(sandbox: Sandbox, base: Path, candidate: Path, command: str, e
                 raise MeasureError(f"the benchmark failed (exit {result.returncode}): {result.last_line()}")
             sides[side].append(result.seconds)
     a, b = sides["a"], sides["b"]
-    return Measurement(speedup=stats.speedup(a, b), ci=stats.bootstrap_ci(a, b), baseline_s=stats.median(a),
+    return Measurement(speedup=stats.paired_speedup(a, b), ci=stats.paired_ci(a, b), baseline_s=stats.median(a),
                        candidate_s=stats.median(b), samples=len(a), workload=f"--bench {command!r}")
 
 
 def calibrate(sandbox: Sandbox, base: Path, copy: Path, baseline: Baseline, settings: MeasureSettings,
               strictness: Strictness | None = None) -> tuple[MeasureSettings, Measurement, str]:
     """A/A: the original against an identical copy measures this machine's noise now.
-    When that interval reaches the threshold, every candidate gets the most rounds
-    (and the note says so) rather than a decision noise could have made. Both sides'
-    timed calls are judged: a mismatch here means the original itself cannot be timed."""
+    The returned settings carry it (noise), which the decision uses: a candidate must
+    clear the threshold raised by the copy's offset (decide.required). When the A/A
+    interval reaches the threshold, every candidate also gets the most rounds (and the
+    note says so), and one still undecided at the end is reported so, never kept. Both
+    sides' timed calls are judged: a mismatch here means the original itself cannot be timed."""
     noise = measure(sandbox, base, copy, baseline, replace(settings, max_rounds=settings.rounds),   # fixed rounds
                     strictness=strictness, probe_caching=False)
     low, high = noise.ci
+    settings = replace(settings, noise=(noise.speedup, low, high))
     if high < settings.threshold and low > 1 / settings.threshold:
         return settings, noise, ""
     more = replace(settings, rounds=min(settings.max_rounds, 2 * settings.rounds))
     note = (f"noisy machine: {baseline.target.name} against an identical copy measured {noise.speedup:.3f}x "
-            f"[{low:.3f}, {high:.3f}], reaching the {settings.threshold}x threshold; each candidate gets "
-            f"at least {more.rounds} rounds, and is kept only if its interval still clears it")
+            f"[{low:.3f}, {high:.3f}] ({noise.metric}, {noise.disturbed:.0%} of samples waited for a CPU), "
+            f"reaching the {settings.threshold}x threshold; each candidate gets at least {more.rounds} rounds, "
+            f"is kept only if its interval still clears it, and is reported undecided if it cannot tell")
     return more, noise, note
 
 

@@ -1,6 +1,7 @@
 """Pure statistics for the keep/reject decision. No I/O, no timing here."""
 from __future__ import annotations
 
+import math
 import random
 import statistics
 
@@ -29,6 +30,39 @@ def bootstrap_ci(baseline: list[float], candidate: list[float], confidence: floa
     low = ratios[int(alpha * (resamples - 1))]
     high = ratios[int((1 - alpha) * (resamples - 1))]
     return low, high
+
+
+def trimmed_mean(values: list[float], trim: float = 0.2) -> float:
+    """Mean of what is left after cutting `trim` of the values off each end: nearly as
+    steady as the mean on clean samples, as robust as the median to a few wild ones."""
+    ordered = sorted(values)
+    k = int(trim * len(ordered))
+    kept = ordered[k:len(ordered) - k] or ordered
+    return sum(kept) / len(kept)
+
+
+def paired_speedup(baseline: list[float], candidate: list[float], trim: float = 0.2) -> float:
+    """Speedup from pairs measured side by side in time (baseline[i] with candidate[i]):
+    the trimmed mean of the log ratios, as a ratio. A change in the machine's load that
+    hits both halves of a pair cancels in its ratio, which separate medians cannot do."""
+    return math.exp(trimmed_mean(_log_ratios(baseline, candidate), trim))
+
+
+def paired_ci(baseline: list[float], candidate: list[float], confidence: float = 0.95, resamples: int = 2000,
+              seed: int = 0, trim: float = 0.2) -> tuple[float, float]:
+    """Percentile bootstrap interval of paired_speedup, resampling whole pairs. Seeded."""
+    logs = _log_ratios(baseline, candidate)
+    rng, n = random.Random(seed), len(logs)
+    estimates = sorted(trimmed_mean([logs[rng.randrange(n)] for _ in range(n)], trim) for _ in range(resamples))
+    alpha = (1 - confidence) / 2
+    return (math.exp(estimates[int(alpha * (resamples - 1))]),
+            math.exp(estimates[int((1 - alpha) * (resamples - 1))]))
+
+
+def _log_ratios(baseline: list[float], candidate: list[float]) -> list[float]:
+    if len(baseline) != len(candidate) or not baseline:
+        raise ValueError(f"pairs needed: {len(baseline)} baseline and {len(candidate)} candidate values")
+    return [math.log(max(a, 1e-12) / max(b, 1e-12)) for a, b in zip(baseline, candidate)]
 
 
 def significant(ci: tuple[float, float], min_speedup: float) -> bool:

@@ -55,6 +55,21 @@ memory, and is not needed, because:
   then judged on cold passes (one loop, a fresh copy).
 The count and memory modes unpickle one copy per call, as before.
 
+What load does not distort. Each sample reports, per pass, its wall time
+("samples") and the CPU time of this process over the same timed region ("cpu":
+user + system, all threads): time spent waiting for a CPU while another process
+runs counts in the first and not in the second. It also reports, per sample, how
+long this process waited on the run queue during the timed region ("waited",
+from /proc/self/schedstat, a share of the wall time) and whether the sample was
+disturbed: it waited more than DISTURBED of its time for a CPU (or, where
+schedstat is missing, the machine's CPU pressure /proc/pressure/cpu "some" rose
+by more than that share, or the process was switched out involuntarily more
+than SWITCHES times). A disturbed sample is retaken, at most RETAKES times,
+keeping the least disturbed attempt; "taken" and "disturbed" count all attempts,
+so the runner can say how busy the machine was. Which measure decides (CPU time
+or wall time: wall time when the code blocks, which CPU time would not count)
+is the runner's choice (runner.Sides).
+
 The result JSON carries "mismatch": "<what> on call #i (...): expected X, got Y"
 when a kept result differs; the runner rejects the candidate on it.
 """
@@ -68,12 +83,71 @@ import tracemalloc
 from gc import collect
 from json import dump
 from os import urandom
-from time import perf_counter
+from resource import RUSAGE_SELF, getrusage
+from time import perf_counter, process_time
 
 from compare import Consumed, Outcome, _consume, _is_iterator, _message, difference
 from harness import load_calls, load_function
 
 _RAISED = object()   # marks a kept exception: (_RAISED, exc); a returned exception is just a value
+_open = open         # bound before the candidate's import, like the clocks
+
+DISTURBED = 0.05     # a sample that waited for a CPU this share of its wall time or more is disturbed
+SWITCHES = 2         # ... or, with neither schedstat nor PSI, was switched out more often than this
+RETAKES = 2          # a disturbed sample is taken again at most this many times
+
+
+def _number(path, pick):
+    try:
+        with _open(path) as fh:
+            return pick(fh.read())
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _psi_some(text):
+    line = next(l for l in text.splitlines() if l.startswith("some "))
+    return int(line.rsplit("total=", 1)[1]) / 1e6
+
+
+def load_probe():
+    """(seconds this thread waited on a run queue, seconds some task on the machine
+    waited for a CPU (PSI), involuntary context switches); None where unknown."""
+    return (_number("/proc/self/schedstat", lambda t: int(t.split()[1]) / 1e9),
+            _number("/proc/pressure/cpu", _psi_some),
+            getrusage(RUSAGE_SELF).ru_nivcsw)
+
+
+class Timed:
+    """One timed stretch (the sum of a sample's chunks): wall and CPU seconds, and what
+    the machine did meanwhile (load_probe differences)."""
+
+    def __init__(self):
+        self.wall = self.cpu = 0.0
+        self.waited = self.stalled = 0.0
+        self.switches = 0
+        self.known = [True, True]   # schedstat, PSI readable
+
+    def add(self, wall, cpu, before, after):
+        self.wall += wall
+        self.cpu += cpu
+        for k, attr in ((0, "waited"), (1, "stalled")):
+            if before[k] is None or after[k] is None:
+                self.known[k] = False
+            else:
+                setattr(self, attr, getattr(self, attr) + max(0.0, after[k] - before[k]))
+        self.switches += after[2] - before[2]
+
+    def wait_share(self):
+        """How much of the wall time this process waited for a CPU (the best signal known)."""
+        if self.known[0]:
+            return self.waited / max(self.wall, 1e-9)
+        if self.known[1]:
+            return self.stalled / max(self.wall, 1e-9)
+        return 1.0 if self.switches > SWITCHES else 0.0
+
+    def disturbed(self):
+        return self.wait_share() >= DISTURBED
 
 
 def _drain(value):
@@ -115,8 +189,9 @@ def copy_bytes(calls):
 
 
 def passes(fn, calls, loops, loop_bytes=0):
-    """(seconds per pass over all calls, the results of one randomly chosen pass, seconds
-    spent around the timed parts on per-loop copies: making, collecting, freeing them). calls: [(args blob, drain, mutates)]; loop_bytes: what
+    """(Timed, the results of one randomly chosen pass, seconds spent around the timed
+    parts on per-loop copies: making, collecting, freeing them); the Timed holds the
+    whole run's seconds: divide by loops for a pass. calls: [(args blob, drain, mutates)]; loop_bytes: what
     one loop's fresh copies take (copy_bytes). Only the calls are timed (and the
     consumption of returned iterators where drain is set), chunk by chunk; see the
     module docstring for which arguments are copied per loop and which per sample."""
@@ -126,7 +201,7 @@ def passes(fn, calls, loops, loop_bytes=0):
     consume = any(drain for _, drain, _ in calls)
     fresh = [k for k, (_, _, mutates) in enumerate(calls) if mutates]
     chunk = loops if not fresh else max(1, min(loops, PREPARED_BYTES // max(loop_bytes, 1)))
-    elapsed = prep = 0.0
+    timed, prep = Timed(), 0.0
     # One copy per sample of what the original does not change, shared by every loop.
     shared = [(k, *pickle.loads(blob), drain) if not mutates else None
               for k, (blob, drain, mutates) in enumerate(calls)]
@@ -148,17 +223,19 @@ def passes(fn, calls, loops, loop_bytes=0):
         if done <= pick < done + size:
             sinks[pick - done] = kept
         collect()
-        timed = (_timed_consuming if consume else _timed)(fn, prepared, sinks)
-        elapsed += timed
+        before = load_probe()
+        wall, cpu = (_timed_consuming if consume else _timed)(fn, prepared, sinks)
+        timed.add(wall, cpu, before, load_probe())
         prepared = None
         done += size
         if fresh:   # what grows with the loops: copying, collecting, freeing
-            prep += perf_counter() - started - timed
-    return elapsed / loops, kept, prep
+            prep += perf_counter() - started - wall
+    return timed, kept, prep
 
 
 def _timed(fn, prepared, sinks):
-    """The usual case: nothing to consume, not even a test per call."""
+    """The usual case: nothing to consume, not even a test per call. (wall, CPU) seconds."""
+    cpu = process_time()
     start = perf_counter()
     for one_pass, out in zip(prepared, sinks):
         for k, args, kwargs, _ in one_pass:
@@ -166,10 +243,12 @@ def _timed(fn, prepared, sinks):
                 out[k] = fn(*args, **kwargs)
             except Exception as exc:
                 out[k] = (_RAISED, exc)
-    return perf_counter() - start
+    wall = perf_counter() - start
+    return wall, process_time() - cpu
 
 
 def _timed_consuming(fn, prepared, sinks):
+    cpu = process_time()
     start = perf_counter()
     for one_pass, out in zip(prepared, sinks):
         for k, args, kwargs, drain in one_pass:
@@ -180,7 +259,23 @@ def _timed_consuming(fn, prepared, sinks):
                 out[k] = result
             except Exception as exc:
                 out[k] = (_RAISED, exc)
-    return perf_counter() - start
+    wall = perf_counter() - start
+    return wall, process_time() - cpu
+
+
+def sample(fn, calls, loops, loop_bytes, counts):
+    """One sample (Timed, results of its kept pass): retaken while disturbed, at most
+    RETAKES times, keeping the least disturbed attempt. counts: [taken, disturbed]."""
+    best = None
+    for _ in range(RETAKES + 1):
+        timed, one, _ = passes(fn, calls, loops, loop_bytes)
+        counts[0] += 1
+        if best is None or timed.wait_share() < best[0].wait_share():
+            best = (timed, one)
+        if not timed.disturbed():
+            break
+        counts[1] += 1
+    return best
 
 
 class Judge:
@@ -246,9 +341,9 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
         target = float(samples)
         loops = 1
         while True:
-            per_pass, one, prep = passes(fn, calls, loops, loop_bytes)
+            timed, one, prep = passes(fn, calls, loops, loop_bytes)
             kept.append((one, "calibration, %d loops" % loops))
-            elapsed = per_pass * loops
+            elapsed = timed.wall
             if elapsed >= target or loops >= 1_000_000 or prep >= PREP_SECONDS:
                 break
             grown = min(1_000_000, max(loops * 2, int(loops * target / max(elapsed, 1e-9) * 1.1)))
@@ -269,22 +364,27 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
     elif mode == "cold":
         # One pass in a fresh process, as the real workload's first run sees it;
         # no warm-up, no repeats that would hit a cache.
-        per_pass, one, _ = passes(fn, calls, 1)
+        timed, one, _ = passes(fn, calls, 1)
         kept.append((one, "cold pass"))
-        result = {"samples": [per_pass]}
+        result = {"samples": [timed.wall], "cpu": [timed.cpu], "waited": [timed.wait_share()],
+                  "taken": 1, "disturbed": int(timed.disturbed())}
     else:
         # The first pass in this fresh process is a cold pass, timed on its own: the
         # runner compares it with the warm samples to find caches (stats.caches).
-        first_pass, one, _ = passes(fn, calls, 1, loop_bytes)
+        first, one, _ = passes(fn, calls, 1, loop_bytes)
         kept.append((one, "first pass"))
-        per_pass, one, _ = passes(fn, calls, loops, loop_bytes)   # warm-up
+        _, one, _ = passes(fn, calls, loops, loop_bytes)   # warm-up
         kept.append((one, "warm-up"))
-        samples_out = []
+        result = {"samples": [], "cpu": [], "waited": [], "first_pass": first.wall, "first_cpu": first.cpu,
+                  "first_waited": first.wait_share()}
+        counts = [0, 0]
         for s in range(int(samples)):
-            per_pass, one, _ = passes(fn, calls, loops, loop_bytes)
-            samples_out.append(per_pass)
+            timed, one = sample(fn, calls, loops, loop_bytes, counts)
+            result["samples"].append(timed.wall / loops)
+            result["cpu"].append(timed.cpu / loops)
+            result["waited"].append(timed.wait_share())
             kept.append((one, "sample %d of %d loops" % (s + 1, loops)))
-        result = {"samples": samples_out, "first_pass": first_pass}
+        result["taken"], result["disturbed"] = counts
     checking = perf_counter()
     for one, where in kept:
         problem = judge.mismatch(one, where)
