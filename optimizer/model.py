@@ -103,7 +103,7 @@ class Measurement:
     workload: str = "captured calls"
     peak_bytes: tuple[int, int] | None = None        # (original, candidate) peak memory of one pass
     bench: "Measurement | None" = None               # the end-to-end --bench confirmation, if run
-    metric: str = "wall time"   # what speedup and ci are of: "cpu time" (the timing process's) or "wall time"
+    metric: str = "wall time"   # what speedup and ci are of: "cpu time" (the timing thread's) or "wall time"
     wall: tuple[float, float, float] | None = None   # the wall-time speedup and interval, beside a CPU-time one
     disturbed: float = 0.0      # share of the samples taken that waited for a CPU (runner: machine load)
     waited: float = 0.0         # median share of a sample's time spent waiting for a CPU

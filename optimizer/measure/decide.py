@@ -2,9 +2,9 @@
 
 A decision is one of three (issue #13):
 - kept: the speedup's whole interval clears the threshold, raised by the offset an
-  identical copy showed in this target's A/A calibration (`noise`): a candidate
-  must clear --min-speedup by more than what measuring the original against itself
-  gives;
+  identical copy surely showed in this target's A/A calibration (`noise`,
+  `required`): a candidate must clear --min-speedup by more than the bias that
+  measuring the original against itself shows;
 - rejected: the interval lies below that, or straddles it on a machine that was
   quiet enough to have told (it is not surely faster by enough);
 - undecided: the interval straddles it and the machine was busy: BUSY_SHARE or
@@ -53,12 +53,17 @@ def decide(m: Measurement, objective: str, min_speedup: float,
 
 def required(min_speedup: float, noise: tuple[float, float, float] | None) -> float:
     """The threshold a candidate's interval must clear: min_speedup raised by the offset
-    an identical copy showed (either way: a copy measured 0.97x or 1.03x both say that
-    this machine and target put 3% between two equal programs)."""
+    an identical copy surely showed in the A/A: the end of its interval nearest 1 when
+    the interval excludes 1, either way (a copy measured [1.02, 1.06] or [0.94, 0.98]
+    both say that this machine and target put at least 2% between two equal programs).
+    Only what is sure: a 6-round A/A's point estimate alone wanders by several percent,
+    and raising the bar by that would turn true gains away at random. An A/A interval
+    that is merely wide says the machine is noisy, which busy() reports instead."""
     if not noise:
         return min_speedup
-    offset = max(noise[0], 1 / noise[0])
-    return min_speedup * max(offset, 1.0)
+    _, low, high = noise
+    offset = low if low > 1 else 1 / high if high < 1 else 1.0
+    return min_speedup * offset
 
 
 def busy(m: Measurement, min_speedup: float, noise: tuple[float, float, float] | None) -> str:

@@ -5,7 +5,7 @@ What load does not distort (issue #13). Each round's two workers (one per side,
 a fraction of a second apart) form a pair, and the speedup is estimated from
 the pairs' ratios (stats.paired_speedup, paired_ci), not from medians of the
 separate sides: a change in load that hits both halves of a pair cancels. The
-value of a worker is its median sample in CPU time of the timing process (user
+value of a worker is its median sample in CPU time of the timing thread (user
 + system), in which time spent waiting for a CPU while other processes run does
 not count; when either side blocks (its wall time exceeds CPU time plus time
 waiting for a CPU by more than BLOCKING: I/O, sleeps), CPU time would miss
