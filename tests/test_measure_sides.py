@@ -1,7 +1,7 @@
 """runner.Sides: which measure decides, and what the workers said about the machine."""
 import pytest
 
-from optimizer.measure.runner import BLOCKING, Sides
+from optimizer.measure.runner import BLOCKING, Sides, low_half
 
 
 def worker(wall, cpu, waited=0.0, taken=3, disturbed=0):
@@ -18,6 +18,7 @@ def test_cpu_time_decides_when_waiting_for_a_cpu_explains_the_wall_time():
     assert sides.values("a") == [1.1] * 4
     assert sides.disturbed_share == pytest.approx(0.6)
     assert sides.interval()[0] == pytest.approx(1.1)
+    assert len(sides) == 4
 
 
 def test_wall_time_decides_when_a_side_blocks():
@@ -34,3 +35,39 @@ def test_wall_time_decides_when_a_side_blocks():
 def test_first_pass_is_reported_like_a_cold_worker():
     out = {"samples": [1.0], "first_pass": 3.0, "first_cpu": 2.9, "first_waited": 0.01}
     assert Sides.first_pass(out) == {"samples": [3.0], "cpu": [2.9], "waited": [0.01], "taken": 1, "disturbed": 0}
+
+
+def paired(cpu, blocks, waited=None, late=None, wall=None):
+    n = len(cpu)
+    return {"samples": wall or list(cpu), "cpu": cpu, "waited": waited or [0.0] * n, "late": late or [False] * n,
+            "blocks": blocks, "taken": n, "disturbed": sum(1 for w in (waited or []) if w >= 0.05) + sum(late or [])}
+
+
+def test_paired_rounds_pair_samples_by_block_and_leave_spikes_out():
+    sides = Sides.empty()
+    # The candidate's worker was late for block 0; the original's block 3 is a 50% spike.
+    a = paired([2.2, 2.2, 2.2, 3.3], [0, 1, 2, 3])
+    b = paired([2.0, 2.0, 2.0, 2.0], [1, 2, 3, 4])
+    assert sides.add_pair(a, b)
+    assert sides.ratios["cpu time"] == [pytest.approx(1.1)]   # blocks 1-3; the lower half of each side
+    assert sides.taken == 8
+
+
+def test_paired_rounds_leave_out_samples_that_waited_or_missed_their_slot():
+    sides = Sides.empty()
+    a = paired([1.0, 1.0, 1.5, 1.5], [0, 1, 2, 3], waited=[0.0, 0.0, 0.0, 0.3])
+    b = paired([1.0, 1.0, 0.5, 0.5], [0, 1, 2, 3], late=[False, False, True, False])
+    assert sides.add_pair(a, b)
+    assert sides.ratios["cpu time"] == [pytest.approx(1.0)]   # only blocks 0 and 1 were quiet on both sides
+    assert sides.disturbed_share == pytest.approx(2 / 8)
+
+
+def test_workers_without_a_common_block_make_no_round():
+    sides = Sides.empty()
+    assert not sides.add_pair(paired([1.0], [0]), paired([1.0], [1]))
+    assert len(sides) == 0
+
+
+def test_low_half():
+    assert low_half([3.0, 1.0, 2.0, 10.0]) == 1.5
+    assert low_half([5.0]) == 5.0

@@ -94,7 +94,7 @@ def test_a_cheat_in_the_timing_worker_is_caught_by_measure(tmp_path):
         # The original against itself never mismatches, whatever the mode.
         same = ws.candidate_copy(t, ws.original_text(t))
         assert measure(sandbox, ws.base, same, b, settings).samples == 3   # 3: enough first passes per side
-        assert measure(sandbox, ws.base, same, b, settings, cold=True).samples == 6
+        assert measure(sandbox, ws.base, same, b, settings, cold=True).samples == 2 * settings.samples_per_worker
 
 
 @pytest.mark.slow
@@ -181,7 +181,8 @@ def test_hidden_caches_are_judged_on_first_calls_and_a_real_gain_is_not(tmp_path
         outcome = fates[f"queue#{i}"]
         src = HIDDEN_CACHES[name]
         static = memoizes(src if isinstance(src, str) else src[0])
-        assert outcome.status == "rejected", (name, outcome.reason)
+        # Never kept; "undecided" when the machine was too noisy to tell (both say: not faster)
+        assert outcome.status in ("rejected", "undecided"), (name, outcome.reason)
         assert outcome.measurement is not None, (name, outcome.reason)   # verified, then measured
         assert outcome.measurement.workload.startswith("2 captured calls, judged on first calls (one cold pass"), \
             (name, outcome.measurement.workload)

@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,7 +60,11 @@ from ..verify.runs import new_seal, python_env, worker_command
 from . import stats
 from .decide import BUSY_SHARE
 
+DISTURBED = 0.05   # timeit_worker.DISTURBED: a sample that waited this share of its time for a CPU
+
 BLOCKING = 0.10            # either side's samples blocked (neither on a CPU nor waiting) this share: wall time decides
+SLOT_FACTOR = 1.3          # a paired sample's slot: this times the original's calibrated sample ...
+SLOT_MARGIN = 0.004        # ... plus this (seconds): waking up, the load probes
 FIRST_CALL_WORKERS = 3     # at least this many workers per side time the calls' first pass
 FIRST_CALL_FACTOR = 2.0    # repeated calls gaining more than this times the original's gain: a cache
 JUDGED_COLD = "judged on first calls"
@@ -78,7 +84,7 @@ class TimedOutcomeMismatch(MeasureError):
 class MeasureSettings:
     rounds: int = 6                 # worker pairs per side, at least
     max_rounds: int = 30            # ... and at most, while the decision is still open
-    samples_per_worker: int = 3
+    samples_per_worker: int = 2     # paired: blocks that count per worker (it takes twice as many)
     sample_seconds: float = 0.02    # calibrated length of one sample
     budget_seconds: float = 9.0     # wall time after which no more rounds are added (goal: 10 s)
     busy_budget_seconds: float = 18.0   # ... on a busy machine (BUSY_SHARE; goal: 20 s)
@@ -90,34 +96,66 @@ class MeasureSettings:
 @dataclass
 class Sides:
     """What the workers of a measurement reported, one entry per worker in round order
-    per side ("a" the original, "b" the candidate): the workers of a round are a pair."""
+    per side ("a" the original, "b" the candidate), and one ratio per round and
+    measure: the workers of a round are a pair."""
 
     wall: dict[str, list[float]]
     cpu: dict[str, list[float]]
     blocked: dict[str, list[float]]   # share of a sample neither on a CPU nor waiting for one
     waited: list[float]               # share of a sample spent waiting for a CPU, per worker
-    taken: int = 0                    # samples taken, retakes included
-    disturbed: int = 0                # ... of which waited for a CPU (timeit_worker.DISTURBED)
+    ratios: dict[str, list[float]]    # per measure ("cpu time", "wall time"): a / b per round
+    taken: int = 0                    # samples taken, retakes and spare blocks included
+    disturbed: int = 0                # ... of which waited for a CPU or missed their slot
 
     @classmethod
     def empty(cls) -> "Sides":
-        return cls({"a": [], "b": []}, {"a": [], "b": []}, {"a": [], "b": []}, [])
+        return cls({"a": [], "b": []}, {"a": [], "b": []}, {"a": [], "b": []}, [],
+                   {"cpu time": [], "wall time": []})
 
     def add(self, side: str, out: dict) -> None:
-        """One worker's result: its median sample, per measure."""
-        walls = [float(x) for x in out["samples"]]
-        cpus = [float(x) for x in out.get("cpu", walls)]
-        waits = [float(x) for x in out.get("waited", [0.0] * len(walls))]
-        self.wall[side].append(stats.median(walls))
-        self.cpu[side].append(stats.median(cpus))
+        """One worker's result (workers run one after the other): its median sample, per
+        measure; the second side of a round completes the round's ratios."""
+        self._side(side, out, range(len(out["samples"])))
+        if len(self.wall["a"]) == len(self.wall["b"]):
+            for metric, values in (("cpu time", self.cpu), ("wall time", self.wall)):
+                self.ratios[metric].append(values["a"][-1] / max(values["b"][-1], 1e-12))
+
+    def add_pair(self, a: dict, b: dict) -> bool:
+        """A round of two paired workers (timeit_worker's paired mode): samples pair by
+        block, and only blocks both took count. Per side, the samples that waited for a
+        CPU or missed their slot are left out while at least half remain; the side's
+        value is the mean of the lower half of the rest (low_half), and the round's
+        ratio, per measure, is that of the two values. False when the two workers took
+        no block in common."""
+        where = [{blk: k for k, blk in enumerate(out.get("blocks", []))} for out in (a, b)]
+        common = [blk for blk in where[0] if blk in where[1]]
+        if not common:
+            return False
+        quiet = [blk for blk in common if max(_disturbance(out, pos[blk]) for out, pos in zip((a, b), where)) == 0]
+        chosen = quiet if 2 * len(quiet) >= len(common) else common
+        values = {}
+        for side, out, pos in (("a", a, where[0]), ("b", b, where[1])):
+            self._side(side, out, [pos[blk] for blk in chosen], low_half)
+            values[side] = {metric: low_half([float(out[key][pos[blk]]) for blk in chosen])
+                            for metric, key in (("cpu time", "cpu"), ("wall time", "samples"))}
+        for metric in self.ratios:
+            self.ratios[metric].append(values["a"][metric] / max(values["b"][metric], 1e-12))
+        return True
+
+    def _side(self, side: str, out: dict, picked, typical=stats.median) -> None:
+        walls = [float(out["samples"][k]) for k in picked]
+        cpus = [float(out.get("cpu", out["samples"])[k]) for k in picked]
+        waits = [float(out["waited"][k]) if "waited" in out else 0.0 for k in picked]
+        self.wall[side].append(typical(walls))
+        self.cpu[side].append(typical(cpus))
         self.blocked[side].append(stats.median([max(0.0, 1 - c / max(w, 1e-12) - s)
                                                 for w, c, s in zip(walls, cpus, waits)]))
         self.waited.append(stats.median(waits))
-        self.taken += int(out.get("taken", len(walls)))
+        self.taken += int(out.get("taken", len(out["samples"])))
         self.disturbed += int(out.get("disturbed", 0))
 
     def __len__(self) -> int:
-        return len(self.wall["a"])
+        return len(self.ratios["wall time"])
 
     @property
     def metric(self) -> str:
@@ -127,8 +165,11 @@ class Sides:
     def values(self, side: str) -> list[float]:
         return (self.cpu if self.metric == "cpu time" else self.wall)[side][:len(self)]
 
-    def interval(self) -> tuple[float, float]:
-        return stats.paired_ci(self.values("a"), self.values("b"))
+    def speedup(self, metric: str | None = None) -> float:
+        return stats.ratio_speedup(self.ratios[metric or self.metric])
+
+    def interval(self, metric: str | None = None) -> tuple[float, float]:
+        return stats.ratio_ci(self.ratios[metric or self.metric])
 
     @property
     def disturbed_share(self) -> float:
@@ -139,6 +180,23 @@ class Sides:
         """A warm worker's first (cold) pass, as a cold worker would report it."""
         return {"samples": [out["first_pass"]], "cpu": [out.get("first_cpu", out["first_pass"])],
                 "waited": [out.get("first_waited", 0.0)], "taken": 1, "disturbed": 0}
+
+
+def _disturbance(out: dict, k: int) -> float:
+    """How disturbed a paired sample was: 0 if not; its wait share, plus 1 if it missed its slot."""
+    waited = float(out["waited"][k])
+    late = bool(out.get("late", [False] * (k + 1))[k])
+    return (waited if waited >= DISTURBED else 0.0) + (1.0 if late else 0.0)
+
+
+def low_half(values: list[float]) -> float:
+    """The mean of the lower half (at least one value). What disturbs a sample only ever
+    adds time (another process, the host taking the virtual CPU away: CPU time counts
+    that too), and it comes in spikes of 20-50% on one sample in several; the lower
+    half leaves them out without resting on the single luckiest sample."""
+    ordered = sorted(values)
+    low = ordered[:max(1, len(ordered) // 2)]
+    return sum(low) / len(low)
 
 
 def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
@@ -159,7 +217,9 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
         sides = _rounds(run, base, candidate, settings, start, "cold", 1, 1, cold=True)
         return _measurement(sides, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
                                    f"its source suggests a cache ({why})")
-    loops = int(run(base, loops=0, samples=settings.sample_seconds, judged="original")["loops"])
+    calibrated = run(base, loops=0, samples=settings.sample_seconds, judged="original")
+    loops = int(calibrated["loops"])
+    pairing = Pairing(slot=SLOT_FACTOR * loops * float(calibrated["pass_seconds"]) + SLOT_MARGIN)
     sides = None
     if probe_caching:
         # The warm rounds the caching decision needs (at least FIRST_CALL_WORKERS); more
@@ -167,7 +227,7 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
         first = Sides.empty()
         check = replace(settings, rounds=max(settings.rounds, FIRST_CALL_WORKERS))
         sides = _rounds(run, base, candidate, replace(check, max_rounds=check.rounds), start,
-                        "warm", loops, settings.samples_per_worker, first=first)
+                        "warm", loops, settings.samples_per_worker, first=first, pairing=pairing)
         warm_a, warm_b, first_a, first_b = (sides.values("a"), sides.values("b"),
                                             first.values("a"), first.values("b"))
         if stats.caches(first_a, warm_a, first_b, warm_b, FIRST_CALL_FACTOR):
@@ -176,7 +236,8 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
             return _measurement(cold_sides, f"{n} captured calls, {JUDGED_COLD} (one cold pass per process): "
                                             f"its repeated calls gain {_x(gains[1])} over its first, the "
                                             f"original's {_x(gains[0])} (it caches results between calls)")
-    sides = _rounds(run, base, candidate, settings, start, "warm", loops, settings.samples_per_worker, sides=sides)
+    sides = _rounds(run, base, candidate, settings, start, "warm", loops, settings.samples_per_worker, sides=sides,
+                    pairing=pairing)
     return _measurement(sides, f"{n} captured calls")
 
 
@@ -191,9 +252,11 @@ def first_calls_note(m: Measurement) -> str:
 
 
 def _rounds(run, base: Path, candidate: Path, settings: MeasureSettings, start: float, mode: str, loops: int,
-            per_worker: int, cold: bool = False, sides: Sides | None = None, first: Sides | None = None) -> Sides:
-    """Alternating rounds (continuing `sides`, if given) until decided.
-    first: where the warm workers' first (cold) passes go."""
+            per_worker: int, cold: bool = False, sides: Sides | None = None, first: Sides | None = None,
+            pairing: "Pairing | None" = None) -> Sides:
+    """Rounds (continuing `sides`, if given) until decided: with `pairing`, each round is
+    two workers at once taking turns (Pairing.round); else one worker after the other,
+    A B, then B A. first: where the warm workers' first (cold) passes go."""
     scale = settings.samples_per_worker if cold else 1   # cold workers give one sample: more of them
     sides = sides or Sides.empty()
     rounds = len(sides)
@@ -205,23 +268,68 @@ def _rounds(run, base: Path, candidate: Path, settings: MeasureSettings, start: 
             if not low < settings.threshold <= high or rounds >= settings.max_rounds * scale \
                     or time.monotonic() - start > budget:
                 return sides
-        for side, workspace in _alternate(rounds, base, candidate):
-            out = run(workspace, loops=loops, samples=per_worker, mode=mode, judged=_who(side))
-            # One value per worker: samples of one process share its load and placement,
-            # so they are not independent; the interval is over pairs of workers.
-            sides.add(side, out)
-            if first is not None:
+        if pairing:
+            outs = pairing.round(run, base, candidate, loops, per_worker, rounds)
+            if not sides.add_pair(*outs):
+                pairing.missed()
+                continue
+            done = zip("ab", outs)
+        else:
+            done = []
+            for side, workspace in _alternate(rounds, base, candidate):
+                out = run(workspace, loops=loops, samples=per_worker, mode=mode, judged=_who(side))
+                # One value per worker: samples of one process share its load and placement,
+                # so they are not independent; the interval is over pairs of workers.
+                sides.add(side, out)
+                done.append((side, out))
+        if first is not None:
+            for side, out in done:
                 first.add(side, Sides.first_pass(out))
         rounds += 1
 
 
+class Pairing:
+    """How the two workers of a paired round meet (timeit_worker's paired mode): the
+    slot each sample gets, the lead time before the first block (both must be
+    prepared by then: learned from the rounds so far), the CPU they share (rounds go
+    round the CPUs this process may use, so no one CPU's speed decides)."""
+
+    FIRST_LEAD = 0.6      # seconds before the first block of the first round
+    MISSES = 3            # rounds in a row without a common block: the workers cannot meet
+
+    def __init__(self, slot: float):
+        self.slot, self.lead, self.misses = slot, self.FIRST_LEAD, 0
+        self.cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [-1]
+
+    def round(self, run, base: Path, candidate: Path, loops: int, per_worker: int, number: int):
+        """(original's result, candidate's result): both workers started at once, 2 x
+        per_worker blocks each (Sides.add_pair: the lower half counts)."""
+        launched = time.monotonic()
+        t0, cpu = launched + self.lead, self.cpus[number % len(self.cpus)]
+        with ThreadPoolExecutor(2) as pool:
+            futures = [pool.submit(run, workspace, loops=loops, samples=2 * per_worker, tag=side,
+                                   mode=f"paired:{t0:.6f}:{self.slot:.6f}:{(number + k) % 2}:{cpu}",
+                                   judged=_who(side))
+                       for k, (side, workspace) in enumerate((("a", base), ("b", candidate)))]
+            wait(futures)
+        outs = [f.result() for f in futures]   # the original's failure first: it decides what a failure means
+        ready = max(float(out.get("ready", launched)) for out in outs) - launched
+        self.lead = max(0.05, 1.1 * ready + 0.03)   # a worker later than that skips a block
+        return outs
+
+    def missed(self) -> None:
+        self.misses += 1
+        self.lead *= 2
+        if self.misses >= self.MISSES:
+            raise MeasureError(f"the paired timing workers took no block in common in {self.misses} rounds")
+
+
 def _measurement(sides: Sides, workload: str) -> Measurement:
     a, b = sides.values("a"), sides.values("b")
-    cpu = sides.metric == "cpu time"
-    wall = (stats.paired_speedup(sides.wall["a"], sides.wall["b"]), *stats.paired_ci(sides.wall["a"], sides.wall["b"]))
-    return Measurement(speedup=stats.paired_speedup(a, b), ci=sides.interval(), baseline_s=stats.median(a),
-                       candidate_s=stats.median(b), samples=len(a), workload=workload,   # samples: workers per side
-                       metric=sides.metric, wall=wall if cpu else None, disturbed=sides.disturbed_share,
+    wall = (sides.speedup("wall time"), *sides.interval("wall time")) if sides.metric == "cpu time" else None
+    return Measurement(speedup=sides.speedup(), ci=sides.interval(), baseline_s=stats.median(a),
+                       candidate_s=stats.median(b), samples=len(sides), workload=workload,   # samples: rounds
+                       metric=sides.metric, wall=wall, disturbed=sides.disturbed_share,
                        waited=stats.median(sides.waited))
 
 
@@ -294,14 +402,15 @@ def _options(strictness: Strictness | None) -> tuple[str, str]:
 
 
 def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samples, timeout: float,
-         mode: str = "warm", options: tuple[str, str] = ("0.0", "0"), judged: str = "candidate") -> dict:
+         mode: str = "warm", options: tuple[str, str] = ("0.0", "0"), judged: str = "candidate",
+         tag: str = "") -> dict:
     """One worker process; loops=0 asks it to calibrate instead. judged: whose worker it
     is ("original" or "candidate"), which decides what a timed-outcome mismatch means."""
     t = baseline.target
     (workspace / ".home").mkdir(exist_ok=True)
-    out_file = workspace / ".home" / "timing.json"
+    out_file = workspace / ".home" / f"timing{tag}.json"   # tag: two workers at once in one workspace
     out_file.unlink(missing_ok=True)
-    indices = workspace / ".home" / "measure-indices.json"
+    indices = workspace / ".home" / f"measure-indices{tag}.json"
     indices.write_text(json.dumps(baseline.workload))
     expected = baseline.expected_file or "-"
     cmd = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices,

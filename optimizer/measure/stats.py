@@ -51,7 +51,22 @@ def paired_speedup(baseline: list[float], candidate: list[float], trim: float = 
 def paired_ci(baseline: list[float], candidate: list[float], confidence: float = 0.95, resamples: int = 2000,
               seed: int = 0, trim: float = 0.2) -> tuple[float, float]:
     """Percentile bootstrap interval of paired_speedup, resampling whole pairs. Seeded."""
-    logs = _log_ratios(baseline, candidate)
+    _log_ratios(baseline, candidate)   # the same number of each, or ValueError
+    return ratio_ci([max(a, 1e-12) / max(b, 1e-12) for a, b in zip(baseline, candidate)],
+                    confidence, resamples, seed, trim)
+
+
+def ratio_speedup(ratios: list[float], trim: float = 0.2) -> float:
+    """paired_speedup from the pairs' ratios (baseline / candidate) themselves."""
+    return math.exp(trimmed_mean([math.log(max(r, 1e-12)) for r in ratios], trim))
+
+
+def ratio_ci(ratios: list[float], confidence: float = 0.95, resamples: int = 2000, seed: int = 0,
+             trim: float = 0.2) -> tuple[float, float]:
+    """paired_ci from the pairs' ratios: percentile bootstrap over pairs. Seeded."""
+    if not ratios:
+        raise ValueError("pairs needed: no ratios")
+    logs = [math.log(max(r, 1e-12)) for r in ratios]
     rng, n = random.Random(seed), len(logs)
     estimates = sorted(trimmed_mean([logs[rng.randrange(n)] for _ in range(n)], trim) for _ in range(resamples))
     alpha = (1 - confidence) / 2

@@ -70,7 +70,26 @@ schedstat is missing, the machine's CPU pressure /proc/pressure/cpu "some" rose
 by more than that share, or the process was switched out involuntarily more
 than SWITCHES times). A disturbed sample is retaken, at most RETAKES times,
 keeping the least disturbed attempt; "taken" and "disturbed" count all attempts,
-so the runner can say how busy the machine was. Which measure decides (CPU time
+so the runner can say how busy the machine was.
+
+MODE "paired:T0:SLOT:FIRST:CPU" (the runner's default since issue #13): the
+original's and the candidate's workers run at the same time, prepared alike,
+and take turns in time slots of SLOT seconds on the monotonic clock that all
+processes share, starting at T0: in block j, the worker whose FIRST is 0 takes
+slot 2j when j is even and 2j+1 when it is odd, the other the remaining one
+(A B, B A, A B, ...), so that the two samples of a block lie a few milliseconds
+apart and whatever the machine does over seconds (a host that slows a virtual
+CPU down, a competitor that starts) hits both. Each worker pins itself to CPU
+(unless -1), the same one for both: a virtual CPU's speed is shared by the
+block's two samples. A worker ready late starts at the first block it can make;
+SAMPLES blocks in all, each labelled with its block number ("blocks") so that
+the runner pairs equal labels. A sample is not retaken here (a retake would run
+into the other's slot): it counts as disturbed when it started late (the
+process was not on a CPU at its slot) or ran past its slot, and the runner
+drops the most disturbed pairs of spare blocks instead (runner.Sides.add_pair).
+The worker that waits sleeps: the capability check refuses threads, so it
+cannot run anything meanwhile, and anything it ran would count in neither
+side's thread CPU time. Which measure decides (CPU time
 or wall time: wall time when the code blocks, which CPU time would not count)
 is the runner's choice (runner.Sides).
 
@@ -87,6 +106,8 @@ import tracemalloc
 from gc import collect
 from json import dump
 from os import urandom
+from os import sched_setaffinity
+from time import monotonic, sleep
 from resource import RUSAGE_SELF, getrusage
 from time import perf_counter, thread_time
 
@@ -282,6 +303,50 @@ def sample(fn, calls, loops, loop_bytes, counts):
     return best
 
 
+def alone(fn, calls, loops, loop_bytes, samples, result, kept):
+    """MODE "warm": SAMPLES samples, each retaken while disturbed (sample)."""
+    counts = [0, 0]
+    for s in range(samples):
+        timed, one = sample(fn, calls, loops, loop_bytes, counts)
+        result["samples"].append(timed.wall / loops)
+        result["cpu"].append(timed.cpu / loops)
+        result["waited"].append(timed.wait_share())
+        kept.append((one, "sample %d of %d loops" % (s + 1, loops)))
+    result["taken"], result["disturbed"] = counts
+
+
+def paired(fn, calls, loops, loop_bytes, mode, samples, result, kept):
+    """The paired mode (module docstring): SAMPLES blocks, own slot in each."""
+    _, t0, slot, first, cpu = mode.split(":")
+    t0, slot, first = float(t0), float(slot), int(first)
+    result.update(blocks=[], late=[], ready=monotonic())   # ready: for the runner's next lead time
+    if int(cpu) >= 0:   # after the preparation, which both workers do at once on any CPU
+        sched_setaffinity(0, {int(cpu)})
+    block, taken = 0, 0
+    while taken < samples:
+        start = t0 + (2 * block + (block + first) % 2) * slot
+        now = monotonic()
+        if now > start + slot / 4:      # too late for this block's slot: the next one
+            block += 1
+            continue
+        if start > now:
+            sleep(start - now)
+        begun = monotonic()
+        timed, one, _ = passes(fn, calls, loops, loop_bytes)
+        ended = monotonic()
+        late = begun - start > slot / 4 or ended > start + slot
+        result["samples"].append(timed.wall / loops)
+        result["cpu"].append(timed.cpu / loops)
+        result["waited"].append(timed.wait_share())
+        result["blocks"].append(block)
+        result["late"].append(late)
+        result["disturbed"] += int(timed.disturbed() or late)
+        kept.append((one, "block %d of %d loops" % (block, loops)))
+        block += 1
+        taken += 1
+    result["taken"] = taken
+
+
 class Judge:
     """The original's recorded outcomes for the timed calls, and the replay's options."""
 
@@ -339,7 +404,7 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
     mutates = [bool(all_calls[i].get("mutates", True)) for i in indices]   # unmarked: copy per loop
     calls = list(zip(blobs, judge.drains(), mutates))
     loops = int(loops)
-    loop_bytes = copy_bytes(calls) if mode == "warm" else 0
+    loop_bytes = copy_bytes(calls) if mode == "warm" or mode.startswith("paired:") else 0
     kept = []   # (results of one pass, where it was)
     if loops == 0:
         target = float(samples)
@@ -380,15 +445,11 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
         _, one, _ = passes(fn, calls, loops, loop_bytes)   # warm-up
         kept.append((one, "warm-up"))
         result = {"samples": [], "cpu": [], "waited": [], "first_pass": first.wall, "first_cpu": first.cpu,
-                  "first_waited": first.wait_share()}
-        counts = [0, 0]
-        for s in range(int(samples)):
-            timed, one = sample(fn, calls, loops, loop_bytes, counts)
-            result["samples"].append(timed.wall / loops)
-            result["cpu"].append(timed.cpu / loops)
-            result["waited"].append(timed.wait_share())
-            kept.append((one, "sample %d of %d loops" % (s + 1, loops)))
-        result["taken"], result["disturbed"] = counts
+                  "first_waited": first.wait_share(), "disturbed": 0}
+        if mode.startswith("paired:"):
+            paired(fn, calls, loops, loop_bytes, mode, int(samples), result, kept)
+        else:
+            alone(fn, calls, loops, loop_bytes, int(samples), result, kept)
     checking = perf_counter()
     for one, where in kept:
         problem = judge.mismatch(one, where)
