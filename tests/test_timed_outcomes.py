@@ -194,3 +194,38 @@ def test_hidden_caches_are_judged_on_first_calls_and_a_real_gain_is_not(tmp_path
                 in outcome.reason, (name, outcome.reason)
         assert outcome.measurement.ci[0] < 1.05, (name, outcome.measurement)   # no faster on first calls
     assert memoizes(HIDDEN_CACHES["dict() default"]) and not memoizes(HIDDEN_CACHES["function attribute"])
+
+
+# --- the second opinion: a time speedup the instruction count does not back ------------------
+
+# Fast whenever a clock times it, the original's own work where instructions are counted:
+# the count mode's worker is the only one with "count" among its arguments.
+FAST_FOR_THE_CLOCK = ("import sys\n\n\ndef unique_ordered(items):\n    if 'count' in sys.argv:\n"
+                      + SLOW_BODY.replace("\n    ", "\n        ").replace("    seen", "        seen", 1)
+                      + "    seen = set()\n    out = []\n    for item in items:\n        if item not in seen:\n"
+                      "            seen.add(item)\n            out.append(item)\n    return out\n")
+
+
+@pytest.mark.slow
+def test_a_speedup_the_instruction_count_does_not_back_is_not_kept(tmp_path):
+    from optimizer.measure.instructions import counter
+
+    if counter() is None:
+        pytest.skip("no instruction counter here (valgrind or perf)")
+    fates = _run(tmp_path, SLOW_REPO, "unique_ordered", [SET_REWRITE, FAST_FOR_THE_CLOCK])
+    honest, faking = fates["queue#0"], fates["queue#1"]
+    assert honest.status == "kept" and "instructions" in honest.reason and "agree" in honest.reason, honest.reason
+    assert honest.measurement.instructions > 1.05
+    assert faking.status == "rejected" and faking.stage == "second opinion", faking.reason
+    assert "but the instruction count says" in faking.reason
+    assert faking.measurement.speedup > 1.05 > faking.measurement.instructions
+
+
+def test_without_an_instruction_counter_the_reason_says_there_was_no_second_opinion(tmp_path, monkeypatch):
+    from optimizer import evaluate
+
+    monkeypatch.setattr(evaluate, "counter", lambda: None)
+    honest = _run(tmp_path, SLOW_REPO, "unique_ordered", [SET_REWRITE])["queue#0"]
+    assert honest.status == "kept", honest.reason
+    assert "no instruction counter here for a second opinion" in honest.reason
+    assert honest.measurement.instructions is None
