@@ -10,7 +10,7 @@ def m(speedup, ci, peak=None, bench=None, disturbed=0.0, samples=18):
 
 def test_time_objective():
     assert decide(m(2.0, (1.8, 2.2)), "time", 1.05) == ("kept", "faster: 2.00x [1.80, 2.20]")
-    assert decide(m(1.02, (0.98, 1.06)), "time", 1.05) == ("rejected", "not faster: 1.02x [0.98, 1.06]")
+    assert decide(m(1.02, (0.98, 1.06)), "time", 1.05) == ("rejected", "not faster: 1.020x [0.980, 1.060]")
     status, why = decide(m(1.08, (1.03, 1.12)), "time", 1.05)
     assert status == "rejected" and why.startswith("faster, but not surely by --min-speedup 1.05x")
 
@@ -32,7 +32,7 @@ def test_a_close_call_on_a_busy_machine_is_undecided_never_kept():
     # Most samples waited for a CPU: the straddling interval is undecided, not a guess either way.
     status, why = decide(m(1.07, (1.01, 1.14), disturbed=0.6, samples=30), "time", 1.05)
     assert status == "undecided"
-    assert why.startswith("undecided: machine too busy: 1.07x [1.01, 1.14] straddles 1.050x after 30 rounds")
+    assert why.startswith("undecided: machine too busy: 1.070x [1.010, 1.140] straddles 1.050x after 30 rounds")
     assert "60% of the samples waited for a CPU" in why
     # An A/A interval reaching the threshold also says the machine cannot tell.
     status, why = decide(m(1.07, (1.01, 1.14)), "time", 1.05, noise=(1.0, 0.94, 1.06))

@@ -128,6 +128,19 @@ def test_a_returned_generator_is_timed_with_its_work(tmp_path):
         assert m.ci[1] < 0.5, m      # unconsumed, both generators would cost the same: nothing
 
 
+def test_a_returned_generator_is_counted_with_its_work(tmp_path):
+    """The instruction count (--metric instructions, the second opinion) consumes a
+    returned iterator too: counting only its creation made every rewrite count 1.00x."""
+    from optimizer.measure.instructions import counter, measure_instructions
+
+    if counter() is None:
+        pytest.skip("no instruction counter here (valgrind or perf)")
+    with prepared(tmp_path, LAZY, "evens") as (ws, sandbox, t, b):
+        cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, SLOWER_LAZY))
+        m = measure_instructions(sandbox, ws.base, cand, b)
+        assert m.metric == "instructions" and m.speedup < 0.5, m
+
+
 # --- caches the static test misses are found by behaviour -----------------------------
 
 PLAIN = ("def _plain(items):\n    seen = []\n    out = []\n    for item in items:\n        if item not in seen:\n"

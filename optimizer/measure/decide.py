@@ -89,6 +89,7 @@ def time_decision(m: Measurement, min_speedup: float,
         why = "not faster" if low < 1.0 else f"faster, but not surely by --min-speedup {min_speedup}x"
         return REJECTED, f"{why}: {span}" + (f", below {need:.3f}x{raised}" if raised and high >= min_speedup else "")
     too_busy = busy(m, min_speedup, noise)
+    span = _span(m, 3)   # a close call: two decimals could print [0.95, 1.05] for an interval reaching 1.053
     if too_busy:
         return UNDECIDED, (f"undecided: machine too busy: {span} straddles {need:.3f}x{raised} after "
                            f"{m.samples} rounds; {too_busy}")
@@ -108,9 +109,9 @@ def second_opinion(time_speedup: float, instructions: float, min_speedup: float)
             f"a gain the work done does not explain is not kept")
 
 
-def _span(m: Measurement) -> str:
+def _span(m: Measurement, digits: int = 2) -> str:
     unit = " cpu time" if m.metric == "cpu time" else ""
-    return f"{m.speedup:.2f}x [{m.ci[0]:.2f}, {m.ci[1]:.2f}]{unit}"
+    return f"{m.speedup:.{digits}f}x [{m.ci[0]:.{digits}f}, {m.ci[1]:.{digits}f}]{unit}"
 
 
 def _mb(n: int) -> str:

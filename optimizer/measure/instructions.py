@@ -45,7 +45,8 @@ def measure_instructions(sandbox: Sandbox, base: Path, candidate: Path, baseline
         raise MeasureError(f"instruction counts too small to compare: {counts}")
     ratio = counts[0] / counts[1]
     return Measurement(speedup=ratio, ci=(ratio, ratio), baseline_s=float(counts[0]), candidate_s=float(counts[1]),
-                       samples=1, workload=f"instructions ({tool}) over {len(calls)} captured calls, one pass")
+                       samples=1, workload=f"instructions ({tool}) over {len(calls)} captured calls, one pass",
+                       metric="instructions")
 
 
 def _count(tool: str, sandbox: Sandbox, workspace: Path, baseline: Baseline, calls: list[int], timeout: float) -> int:
@@ -55,7 +56,9 @@ def _count(tool: str, sandbox: Sandbox, workspace: Path, baseline: Baseline, cal
     indices, out, counted = home / "count-indices.json", home / "count.json", home / f"count-{tool}.out"
     indices.write_text(json.dumps(calls))
     counted.unlink(missing_ok=True)
-    worker = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices, out, 1, 1, "count")
+    # The expected outcomes say which calls return an iterator, to be consumed as when timed.
+    worker = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices, out, 1, 1, "count",
+                            baseline.expected_file or "-", "0", "0")
     if tool == "perf":
         cmd = ["perf", "stat", "-x,", "-e", "instructions:u", "-o", str(counted), "--", *worker]
     else:

@@ -1,20 +1,25 @@
-"""Time original and candidate in fresh worker processes, alternating
-A B, B A, A B ... so that drift in the machine's load hits both sides.
+"""Time original and candidate in fresh worker processes, side by side, so that
+what the machine does meanwhile hits both alike (issue #13).
 
-What load does not distort (issue #13). Each round's two workers (one per side,
-a fraction of a second apart) form a pair, and the speedup is estimated from
-the pairs' ratios (stats.paired_speedup, paired_ci), not from medians of the
-separate sides: a change in load that hits both halves of a pair cancels. The
-value of a worker is its median sample in CPU time of the timing thread (user
-+ system), in which time spent waiting for a CPU while other processes run does
+A round is two workers started at once, the original's and the candidate's
+(Pairing): both prepare, then pin themselves to one CPU and take turns in short
+time slots (A B, B A, ...; bootstrap/timeit_worker.py's paired mode), a few
+milliseconds apart. The cold mode (one pass per fresh process, for caches) runs
+its workers one after the other, A B then B A. Each round gives one ratio
+(Sides): for paired workers, of the lower halves of the two sides' quiet
+samples (Sides.add_pair); the speedup and its interval are the trimmed mean of
+the rounds' log ratios and its bootstrap (stats.ratio_speedup, ratio_ci), over
+rounds because separate processes differ (memory layout) more than samples in
+one process do. The measure is the CPU time of the timing thread (user +
+system), in which time spent waiting for a CPU while other processes run does
 not count; when either side blocks (its wall time exceeds CPU time plus time
 waiting for a CPU by more than BLOCKING: I/O, sleeps), CPU time would miss
-that cost, and wall time decides instead (Sides.metric). Workers retake
-samples that waited for a CPU (bootstrap/timeit_worker.py) and report how
-many they took and how many were disturbed; while a measurement's share of
-disturbed samples is BUSY_SHARE or more, its time budget is busy_budget_seconds
-instead of budget_seconds. Whether that was enough to decide is decide.py's
-business: the measurement carries the share.
+that cost, and wall time decides instead (Sides.metric). Workers report how
+many samples they took and how many were disturbed (waited for a CPU, or
+missed their slot); while a measurement's share of disturbed samples is
+BUSY_SHARE or more, its time budget is busy_budget_seconds instead of
+budget_seconds. Whether that was enough to decide is decide.py's business: the
+measurement carries the share.
 
 Two checks keep a candidate from faking speed in the timing workers:
 
@@ -295,7 +300,7 @@ class Pairing:
     round the CPUs this process may use, so no one CPU's speed decides)."""
 
     FIRST_LEAD = 0.6      # seconds before the first block of the first round
-    MISSES = 3            # rounds in a row without a common block: the workers cannot meet
+    MISSES = 3            # rounds without a common block (in all): the workers cannot meet
 
     def __init__(self, slot: float):
         self.slot, self.lead, self.misses = slot, self.FIRST_LEAD, 0
