@@ -2,7 +2,10 @@
 depend on the machine's load: `perf stat` where the kernel allows it, else
 valgrind's callgrind (about 50x slower, so on a reduced workload: the first few
 captured calls, one pass). Each side's count is its run over those calls minus
-its run over none, so interpreter start-up and imports cancel out."""
+a run that prepares the same calls (start-up, imports, unpickling the arguments,
+reading which calls return an iterator to consume) and makes none of them, so
+only the calls themselves are counted: work both sides do alike would dilute the
+ratio toward 1."""
 from __future__ import annotations
 
 import functools
@@ -39,7 +42,8 @@ def measure_instructions(sandbox: Sandbox, base: Path, candidate: Path, baseline
     calls = baseline.workload[:REDUCED_CALLS]
     # callgrind runs code some 50 times slower, start-up included: the limit follows the original
     timeout = 60 + 100 * (baseline.startup_seconds + sum(baseline.call_seconds.get(str(i), 0.0) for i in calls))
-    counts = [_count(tool, sandbox, w, baseline, calls, timeout) - _count(tool, sandbox, w, baseline, [], timeout)
+    counts = [_count(tool, sandbox, w, baseline, calls, timeout) - _count(tool, sandbox, w, baseline, calls, timeout,
+                                                                         make_calls=False)
               for w in (base, candidate)]
     if counts[1] <= 0 or counts[0] <= 0:
         raise MeasureError(f"instruction counts too small to compare: {counts}")
@@ -49,7 +53,8 @@ def measure_instructions(sandbox: Sandbox, base: Path, candidate: Path, baseline
                        metric="instructions")
 
 
-def _count(tool: str, sandbox: Sandbox, workspace: Path, baseline: Baseline, calls: list[int], timeout: float) -> int:
+def _count(tool: str, sandbox: Sandbox, workspace: Path, baseline: Baseline, calls: list[int], timeout: float,
+           make_calls: bool = True) -> int:
     t = baseline.target
     home = workspace / ".home"
     home.mkdir(exist_ok=True)
@@ -57,7 +62,8 @@ def _count(tool: str, sandbox: Sandbox, workspace: Path, baseline: Baseline, cal
     indices.write_text(json.dumps(calls))
     counted.unlink(missing_ok=True)
     # The expected outcomes say which calls return an iterator, to be consumed as when timed.
-    worker = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices, out, 1, 1, "count",
+    worker = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices, out, 1,
+                            int(make_calls), "count",
                             baseline.expected_file or "-", "0", "0")
     if tool == "perf":
         cmd = ["perf", "stat", "-x,", "-e", "instructions:u", "-o", str(counted), "--", *worker]

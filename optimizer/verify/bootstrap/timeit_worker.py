@@ -7,7 +7,8 @@ the target duration (given as SAMPLES, in seconds), capped so that preparing
 one sample's argument copies takes at most PREP_SECONDS. MODE "cold" times a single pass (the first calls in a
 fresh process: for code that caches results between calls); MODE "memory"
 reports the peak memory of one pass instead of times; MODE "count" runs one
-untimed pass for an instruction counter (returned iterators consumed, as timed). MODE "warm" (the default) also reports
+untimed pass for an instruction counter (returned iterators consumed, as timed;
+SAMPLES=0: everything but the calls, for the count to subtract). MODE "warm" (the default) also reports
 its first pass alone ("first_pass"): the first calls in a fresh process, timed
 before the warm-up, as a cold worker would time them.
 
@@ -420,15 +421,18 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
             loops = max(loops + 1, min(grown, int(loops * PREP_SECONDS / max(prep, 1e-9))))
         result = {"loops": loops, "pass_seconds": elapsed / loops}
     elif mode == "count":
-        # Under an instruction counter: one plain pass, nothing else (the caller subtracts
-        # a run over no calls, so start-up and imports cancel out). A returned iterator is
+        # Under an instruction counter: one plain pass, nothing else. SAMPLES=0 prepares
+        # the same and makes no call: the caller subtracts that run, so start-up, imports,
+        # unpickling and reading the expected outcomes cancel out. A returned iterator is
         # consumed as in the timed modes: a generator's body runs only then, and counting
         # its creation alone would make any rewrite of it count the same as the original.
-        for (args, kwargs), drain in zip([pickle.loads(b) for b in blobs], judge.drains()):
+        prepared = [pickle.loads(b) for b in blobs]
+        drains = judge.drains()
+        for (args, kwargs), drain in zip(prepared if int(samples) else [], drains):
             try:
-                result = fn(*args, **kwargs)
+                value = fn(*args, **kwargs)
                 if drain:
-                    _drain(result)
+                    _drain(value)
             except Exception:
                 pass
         result = {}
