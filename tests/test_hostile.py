@@ -88,7 +88,8 @@ def run_corpus(arena, backend: str, hostile: list, check: bool = True) -> Report
     report = loop.run(config, [QueueProposer([h.source for h in hostile])], report, view)
 
     assert report.status == "completed" and report.sandbox == backend
-    assert report.kept == [] and all(o.status == "rejected" for o in report.outcomes)
+    # Never kept; one judged on its timing may end "undecided" on a busy machine
+    assert report.kept == [] and all(o.status in ("rejected", "undecided") for o in report.outcomes)
     assert len(report.outcomes) == len(hostile)
     # Contained: nothing outside the workspace changed, no connection, no secret anywhere.
     assert place.sentinel.read_text() == "keep me"
