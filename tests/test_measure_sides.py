@@ -37,28 +37,38 @@ def test_first_pass_is_reported_like_a_cold_worker():
     assert Sides.first_pass(out) == {"samples": [3.0], "cpu": [2.9], "waited": [0.01], "taken": 1, "disturbed": 0}
 
 
-def paired(cpu, blocks, waited=None, late=None, wall=None):
+def paired(cpu, blocks, waited=None, wall=None):
     n = len(cpu)
-    return {"samples": wall or list(cpu), "cpu": cpu, "waited": waited or [0.0] * n, "late": late or [False] * n,
-            "blocks": blocks, "taken": n, "disturbed": sum(1 for w in (waited or []) if w >= 0.05) + sum(late or [])}
+    return {"samples": wall or list(cpu), "cpu": cpu, "waited": waited or [0.0] * n,
+            "blocks": blocks, "taken": n, "disturbed": sum(1 for w in (waited or []) if w >= 0.05)}
 
 
-def test_paired_rounds_pair_samples_by_block_and_leave_spikes_out():
+def test_paired_rounds_pair_samples_by_turn_and_take_the_median_pair():
     sides = Sides.empty()
-    # The candidate's worker was late for block 0; the original's block 3 is a 50% spike.
+    # Pair 0 has only the original's sample; in pair 3 the CPU slowed down for the original's.
     a = paired([2.2, 2.2, 2.2, 3.3], [0, 1, 2, 3])
     b = paired([2.0, 2.0, 2.0, 2.0], [1, 2, 3, 4])
     assert sides.add_pair(a, b)
-    assert sides.ratios["cpu time"] == [pytest.approx(1.1)]   # blocks 1-3; the lower half of each side
+    assert sides.ratios["cpu time"] == [pytest.approx(1.1)]   # pairs 1-3: 1.1, 1.1, 1.65
+    assert sides.values("a") == [pytest.approx(2.2)]            # the lower half of each side
     assert sides.taken == 8
 
 
-def test_paired_rounds_leave_out_samples_that_waited_or_missed_their_slot():
+def test_paired_rounds_follow_a_cpu_whose_speed_changes_within_the_round():
+    sides = Sides.empty()
+    # The virtual CPU runs 1.5x faster for the last two pairs: both samples of a pair share it.
+    a = paired([3.3, 3.3, 2.2, 2.2], [0, 1, 2, 3])
+    b = paired([3.0, 3.0, 2.0, 2.0], [0, 1, 2, 3])
+    assert sides.add_pair(a, b)
+    assert sides.ratios["cpu time"] == [pytest.approx(1.1)]
+
+
+def test_paired_rounds_leave_out_pairs_that_waited_for_a_cpu():
     sides = Sides.empty()
     a = paired([1.0, 1.0, 1.5, 1.5], [0, 1, 2, 3], waited=[0.0, 0.0, 0.0, 0.3])
-    b = paired([1.0, 1.0, 0.5, 0.5], [0, 1, 2, 3], late=[False, False, True, False])
+    b = paired([1.0, 1.0, 0.5, 0.5], [0, 1, 2, 3], waited=[0.0, 0.0, 0.2, 0.0])
     assert sides.add_pair(a, b)
-    assert sides.ratios["cpu time"] == [pytest.approx(1.0)]   # only blocks 0 and 1 were quiet on both sides
+    assert sides.ratios["cpu time"] == [pytest.approx(1.0)]   # only pairs 0 and 1 were quiet on both sides
     assert sides.disturbed_share == pytest.approx(2 / 8)
 
 

@@ -51,6 +51,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -68,8 +69,7 @@ from .decide import BUSY_SHARE
 DISTURBED = 0.05   # timeit_worker.DISTURBED: a sample that waited this share of its time for a CPU
 
 BLOCKING = 0.10            # either side's samples blocked (neither on a CPU nor waiting) this share: wall time decides
-SLOT_FACTOR = 1.3          # a paired sample's slot: this times the original's calibrated sample ...
-SLOT_MARGIN = 0.004        # ... plus this (seconds): waking up, the load probes
+CALIBRATION_FACTOR = 2     # the A/A takes this times the minimum rounds: its interval sets every candidate's bar
 FIRST_CALL_WORKERS = 3     # at least this many workers per side time the calls' first pass
 FIRST_CALL_FACTOR = 2.0    # repeated calls gaining more than this times the original's gain: a cache
 JUDGED_COLD = "judged on first calls"
@@ -126,25 +126,26 @@ class Sides:
                 self.ratios[metric].append(values["a"][-1] / max(values["b"][-1], 1e-12))
 
     def add_pair(self, a: dict, b: dict) -> bool:
-        """A round of two paired workers (timeit_worker's paired mode): samples pair by
-        block, and only blocks both took count. Per side, the samples that waited for a
-        CPU or missed their slot are left out while at least half remain; the side's
-        value is the mean of the lower half of the rest (low_half), and the round's
-        ratio, per measure, is that of the two values. False when the two workers took
-        no block in common."""
+        """A round of two paired workers (timeit_worker's paired mode): their samples pair
+        by turn ("blocks": the two samples of a pair were taken one right after the
+        other), and only pairs of which both samples were taken count. Pairs with a
+        sample that waited for a CPU are left out while at least half remain. The
+        round's ratio, per measure, is the median of its pairs' ratios: the speed of a
+        virtual CPU changes by up to half within tens of milliseconds, and a pair's two
+        samples share it where samples of separate pairs do not. Per side, the mean of
+        the lower half of the chosen samples (low_half) is kept as its typical time.
+        False when the two workers took no pair in common."""
         where = [{blk: k for k, blk in enumerate(out.get("blocks", []))} for out in (a, b)]
         common = [blk for blk in where[0] if blk in where[1]]
         if not common:
             return False
         quiet = [blk for blk in common if max(_disturbance(out, pos[blk]) for out, pos in zip((a, b), where)) == 0]
         chosen = quiet if 2 * len(quiet) >= len(common) else common
-        values = {}
         for side, out, pos in (("a", a, where[0]), ("b", b, where[1])):
             self._side(side, out, [pos[blk] for blk in chosen], low_half)
-            values[side] = {metric: low_half([float(out[key][pos[blk]]) for blk in chosen])
-                            for metric, key in (("cpu time", "cpu"), ("wall time", "samples"))}
-        for metric in self.ratios:
-            self.ratios[metric].append(values["a"][metric] / max(values["b"][metric], 1e-12))
+        for metric, key in (("cpu time", "cpu"), ("wall time", "samples")):
+            self.ratios[metric].append(stats.median([
+                float(a[key][where[0][blk]]) / max(float(b[key][where[1][blk]]), 1e-12) for blk in chosen]))
         return True
 
     def _side(self, side: str, out: dict, picked, typical=stats.median) -> None:
@@ -188,10 +189,9 @@ class Sides:
 
 
 def _disturbance(out: dict, k: int) -> float:
-    """How disturbed a paired sample was: 0 if not; its wait share, plus 1 if it missed its slot."""
+    """How disturbed a paired sample was: 0 if not, else the share of it spent waiting for a CPU."""
     waited = float(out["waited"][k])
-    late = bool(out.get("late", [False] * (k + 1))[k])
-    return (waited if waited >= DISTURBED else 0.0) + (1.0 if late else 0.0)
+    return waited if waited >= DISTURBED else 0.0
 
 
 def low_half(values: list[float]) -> float:
@@ -224,7 +224,7 @@ def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
                                    f"its source suggests a cache ({why})")
     calibrated = run(base, loops=0, samples=settings.sample_seconds, judged="original")
     loops = int(calibrated["loops"])
-    pairing = Pairing(slot=SLOT_FACTOR * loops * float(calibrated["pass_seconds"]) + SLOT_MARGIN)
+    pairing = Pairing()
     sides = None
     if probe_caching:
         # The warm rounds the caching decision needs (at least FIRST_CALL_WORKERS); more
@@ -294,39 +294,36 @@ def _rounds(run, base: Path, candidate: Path, settings: MeasureSettings, start: 
 
 
 class Pairing:
-    """How the two workers of a paired round meet (timeit_worker's paired mode): the
-    slot each sample gets, the lead time before the first block (both must be
-    prepared by then: learned from the rounds so far), the CPU they share (rounds go
-    round the CPUs this process may use, so no one CPU's speed decides)."""
+    """How the two workers of a paired round meet (timeit_worker's paired mode): a
+    folder with one FIFO per side through which they pass the turn, and the CPU they
+    share (rounds go round the CPUs this process may use, so no one CPU's speed
+    decides)."""
 
-    FIRST_LEAD = 0.6      # seconds before the first block of the first round
-    MISSES = 3            # rounds without a common block (in all): the workers cannot meet
+    MISSES = 3            # rounds without a common sample (in all): the workers cannot meet
 
-    def __init__(self, slot: float):
-        self.slot, self.lead, self.misses = slot, self.FIRST_LEAD, 0
+    def __init__(self):
+        self.misses = 0
         self.cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [-1]
 
     def round(self, run, base: Path, candidate: Path, loops: int, per_worker: int, number: int):
         """(original's result, candidate's result): both workers started at once, 2 x
-        per_worker blocks each (Sides.add_pair: the lower half counts)."""
-        launched = time.monotonic()
-        t0, cpu = launched + self.lead, self.cpus[number % len(self.cpus)]
-        with ThreadPoolExecutor(2) as pool:
-            futures = [pool.submit(run, workspace, loops=loops, samples=2 * per_worker, tag=side,
-                                   mode=f"paired:{t0:.6f}:{self.slot:.6f}:{(number + k) % 2}:{cpu}",
-                                   judged=_who(side))
-                       for k, (side, workspace) in enumerate((("a", base), ("b", candidate)))]
-            wait(futures)
-        outs = [f.result() for f in futures]   # the original's failure first: it decides what a failure means
-        ready = max(float(out.get("ready", launched)) for out in outs) - launched
-        self.lead = max(0.05, 1.1 * ready + 0.03)   # a worker later than that skips a block
-        return outs
+        per_worker samples each, in turns (Sides.add_pair: the lower half counts)."""
+        cpu = self.cpus[number % len(self.cpus)]
+        with tempfile.TemporaryDirectory(prefix="optimize-turns-") as folder:
+            for side in "ab":
+                os.mkfifo(os.path.join(folder, side), 0o600)
+            with ThreadPoolExecutor(2) as pool:
+                futures = [pool.submit(run, workspace, loops=loops, samples=2 * per_worker, tag=side,
+                                       mode=f"paired:{folder}:{side}:{number % 2}:{cpu}",
+                                       judged=_who(side), writable=(Path(folder),))
+                           for side, workspace in (("a", base), ("b", candidate))]
+                wait(futures)
+        return [f.result() for f in futures]   # the original's failure first: it decides what a failure means
 
     def missed(self) -> None:
         self.misses += 1
-        self.lead *= 2
         if self.misses >= self.MISSES:
-            raise MeasureError(f"the paired timing workers took no block in common in {self.misses} rounds")
+            raise MeasureError(f"the paired timing workers took no sample in common in {self.misses} rounds")
 
 
 def _measurement(sides: Sides, workload: str) -> Measurement:
@@ -381,16 +378,19 @@ def calibrate(sandbox: Sandbox, base: Path, copy: Path, baseline: Baseline, sett
     interval reaches the threshold, every candidate also gets the most rounds (and the
     note says so), and one still undecided at the end is reported so, never kept. Both
     sides' timed calls are judged: a mismatch here means the original itself cannot be timed."""
-    noise = measure(sandbox, base, copy, baseline, replace(settings, max_rounds=settings.rounds),   # fixed rounds
+    rounds = CALIBRATION_FACTOR * settings.rounds
+    noise = measure(sandbox, base, copy, baseline, replace(settings, rounds=rounds, max_rounds=rounds),   # fixed
                     strictness=strictness, probe_caching=False)
     low, high = noise.ci
     settings = replace(settings, noise=(noise.speedup, low, high))
     if high < settings.threshold and low > 1 / settings.threshold:
         return settings, noise, ""
-    more = replace(settings, rounds=min(settings.max_rounds, 2 * settings.rounds))
+    more = replace(settings, rounds=min(settings.max_rounds, 2 * settings.rounds),
+                   budget_seconds=settings.busy_budget_seconds)
     note = (f"noisy machine: {baseline.target.name} against an identical copy measured {noise.speedup:.3f}x "
             f"[{low:.3f}, {high:.3f}] ({noise.metric}, {noise.disturbed:.0%} of samples waited for a CPU), "
-            f"reaching the {settings.threshold}x threshold; each candidate gets at least {more.rounds} rounds, "
+            f"reaching the {settings.threshold}x threshold; each candidate gets at least {more.rounds} rounds "
+            f"and up to {more.budget_seconds:.0f} s, "
             f"is kept only if its interval still clears it, and is reported undecided if it cannot tell")
     return more, noise, note
 
@@ -408,7 +408,7 @@ def _options(strictness: Strictness | None) -> tuple[str, str]:
 
 def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samples, timeout: float,
          mode: str = "warm", options: tuple[str, str] = ("0.0", "0"), judged: str = "candidate",
-         tag: str = "") -> dict:
+         tag: str = "", writable: tuple[Path, ...] = ()) -> dict:
     """One worker process; loops=0 asks it to calibrate instead. judged: whose worker it
     is ("original" or "candidate"), which decides what a timed-outcome mismatch means."""
     t = baseline.target
@@ -421,7 +421,8 @@ def _run(sandbox: Sandbox, workspace: Path, baseline: Baseline, loops: int, samp
     cmd = worker_command("timeit_worker.py", t.module, t.qualname, baseline.calls_file, indices,
                          out_file, loops, samples, mode, expected, *options)
     seal = new_seal()
-    result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout, stdin=seal + "\n")
+    result = sandbox.run(cmd, workspace, env=python_env(workspace, [t]), timeout=timeout, stdin=seal + "\n",
+                         writable=writable)
     if result.limit:
         raise MeasureError(f"timing worker {result.why_stopped()}")
     if not result.ok or not out_file.exists():

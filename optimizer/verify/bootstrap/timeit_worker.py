@@ -107,7 +107,10 @@ import tracemalloc
 from gc import collect
 from json import dump
 from os import urandom
-from os import sched_setaffinity
+from os import O_NONBLOCK, O_RDONLY, O_WRONLY, close, read, sched_setaffinity, set_blocking, write
+from os import open as open_fd
+from os.path import join
+from select import select
 from time import monotonic, sleep
 from resource import RUSAGE_SELF, getrusage
 from time import perf_counter, thread_time
@@ -121,6 +124,7 @@ _open = open         # bound before the candidate's import, like the clocks
 DISTURBED = 0.05     # a sample that waited for a CPU this share of its wall time or more is disturbed
 SWITCHES = 2         # ... or, with neither schedstat nor PSI, was switched out more often than this
 RETAKES = 2          # a disturbed sample is taken again at most this many times
+TURN_WAIT = 60.0     # paired mode: seconds to wait for the other worker's turn before giving up
 
 
 def _number(path, pick):
@@ -316,35 +320,76 @@ def alone(fn, calls, loops, loop_bytes, samples, result, kept):
     result["taken"], result["disturbed"] = counts
 
 
+def turn_order(samples, first):
+    """Whose turn each of 2 x SAMPLES turns is: A B B A A B B A ..., A being `first`
+    (the other is 1 - first). Turn t belongs to pair t // 2, whose two samples are
+    adjacent; the order swaps every pair, so a drift over the round favours neither."""
+    return [first if (t + 1) // 2 % 2 == 0 else 1 - first for t in range(2 * samples)]
+
+
+def _open_turns(folder, side, other, deadline):
+    """(fd this worker reads its turns from, fd it passes the turn to): FOLDER's FIFOs
+    named after the side that reads them. Opening the other's for writing succeeds
+    once the other has opened it for reading; until DEADLINE this waits for that."""
+    mine = open_fd(join(folder, side), O_RDONLY | O_NONBLOCK)
+    while True:
+        try:
+            theirs = open_fd(join(folder, other), O_WRONLY | O_NONBLOCK)
+            break
+        except OSError:   # ENXIO: the other has not opened its end yet
+            if monotonic() > deadline:
+                raise TurnLost("the other timing worker never came")
+            sleep(0.001)
+    set_blocking(theirs, True)
+    return mine, theirs
+
+
+class TurnLost(Exception):
+    """The other worker of a paired round stopped taking turns (it failed or hung)."""
+
+
+def _await_turn(fd, seconds):
+    ready, _, _ = select([fd], [], [], seconds)
+    if not ready or not read(fd, 1):   # nothing within `seconds`, or the other exited
+        raise TurnLost("the other timing worker stopped taking turns")
+
+
 def paired(fn, calls, loops, loop_bytes, mode, samples, result, kept):
-    """The paired mode (module docstring): SAMPLES blocks, own slot in each."""
-    _, t0, slot, first, cpu = mode.split(":")
-    t0, slot, first = float(t0), float(slot), int(first)
-    result.update(blocks=[], late=[], ready=monotonic())   # ready: for the runner's next lead time
+    """The paired mode (module docstring): SAMPLES samples, taking turns with the other worker."""
+    folder, side, first, cpu = mode[len("paired:"):].rsplit(":", 3)
+    me = 0 if side == "a" else 1
+    order = turn_order(samples, int(first))
+    result["blocks"] = []
     if int(cpu) >= 0:   # after the preparation, which both workers do at once on any CPU
         sched_setaffinity(0, {int(cpu)})
-    block, taken = 0, 0
-    while taken < samples:
-        start = t0 + (2 * block + (block + first) % 2) * slot
-        now = monotonic()
-        if now > start + slot / 4:      # too late for this block's slot: the next one
-            block += 1
-            continue
-        if start > now:
-            sleep(start - now)
-        begun = monotonic()
-        timed, one, _ = passes(fn, calls, loops, loop_bytes)
-        ended = monotonic()
-        late = begun - start > slot / 4 or ended > start + slot
-        result["samples"].append(timed.wall / loops)
-        result["cpu"].append(timed.cpu / loops)
-        result["waited"].append(timed.wait_share())
-        result["blocks"].append(block)
-        result["late"].append(late)
-        result["disturbed"] += int(timed.disturbed() or late)
-        kept.append((one, "block %d of %d loops" % (block, loops)))
-        block += 1
-        taken += 1
+    mine, theirs = _open_turns(folder, side, "b" if side == "a" else "a", monotonic() + TURN_WAIT)
+    result["ready"] = monotonic()
+    holding, taken = order[0] == me, 0
+    try:
+        for t, who in enumerate(order):
+            if who != me:
+                continue
+            if not holding:
+                _await_turn(mine, TURN_WAIT)
+                holding = True
+            timed, one, _ = passes(fn, calls, loops, loop_bytes)
+            result["samples"].append(timed.wall / loops)
+            result["cpu"].append(timed.cpu / loops)
+            result["waited"].append(timed.wait_share())
+            result["blocks"].append(t // 2)
+            result["disturbed"] += int(timed.disturbed())
+            kept.append((one, "turn %d of %d loops" % (t, loops)))
+            taken += 1
+            if t + 1 == len(order) or order[t + 1] != me:
+                write(theirs, b".")
+                holding = False
+        if order[-1] != me:   # stay still until the other's last sample is taken
+            _await_turn(mine, TURN_WAIT)
+    except TurnLost as exc:
+        result["lost"] = str(exc)
+    finally:
+        close(mine)
+        close(theirs)
     result["taken"] = taken
 
 
