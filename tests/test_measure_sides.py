@@ -81,3 +81,45 @@ def test_workers_without_a_common_block_make_no_round():
 def test_low_half():
     assert low_half([3.0, 1.0, 2.0, 10.0]) == 1.5
     assert low_half([5.0]) == 5.0
+
+
+def _worker_module():
+    """bootstrap/timeit_worker.py as the timing processes load it (its folder on sys.path)."""
+    import importlib
+    import sys
+
+    from optimizer.verify.runs import BOOTSTRAP
+    if str(BOOTSTRAP) not in sys.path:
+        sys.path.insert(0, str(BOOTSTRAP))
+    return importlib.import_module("timeit_worker")
+
+
+def test_turns_alternate_in_pairs_whose_order_swaps():
+    order = _worker_module().turn_order(4, 0)
+    assert order == [0, 1, 1, 0, 0, 1, 1, 0]           # A B, B A, A B, B A
+    assert _worker_module().turn_order(2, 1) == [1, 0, 0, 1]
+    # Each pair (turns 2j, 2j+1) holds one sample of each side.
+    assert all({order[2 * j], order[2 * j + 1]} == {0, 1} for j in range(4))
+
+
+def test_a_worker_whose_partner_never_comes_or_leaves_stops(tmp_path):
+    import os
+    import time
+
+    worker = _worker_module()
+    for side in "ab":
+        os.mkfifo(tmp_path / side)
+    with pytest.raises(worker.TurnLost):   # nobody opened b's FIFO to read
+        worker._open_turns(str(tmp_path), "a", "b", time.monotonic() + 0.05)
+    partner_reads = os.open(tmp_path / "b", os.O_RDONLY | os.O_NONBLOCK)
+    mine, theirs = worker._open_turns(str(tmp_path), "a", "b", time.monotonic() + 5)
+    with pytest.raises(worker.TurnLost):   # the partner never writes: a's wait ends
+        worker._await_turn(mine, 0.05)
+    partner_writes = os.open(tmp_path / "a", os.O_WRONLY)
+    os.write(partner_writes, b".")
+    worker._await_turn(mine, 5)            # its turn
+    os.close(partner_writes)
+    with pytest.raises(worker.TurnLost):   # the partner exited: end of file, at once
+        worker._await_turn(mine, 5)
+    for fd in (mine, theirs, partner_reads):
+        os.close(fd)

@@ -2,21 +2,22 @@
 what the machine does meanwhile hits both alike (issue #13).
 
 A round is two workers started at once, the original's and the candidate's
-(Pairing): both prepare, then pin themselves to one CPU and take turns in short
-time slots (A B, B A, ...; bootstrap/timeit_worker.py's paired mode), a few
-milliseconds apart. The cold mode (one pass per fresh process, for caches) runs
-its workers one after the other, A B then B A. Each round gives one ratio
-(Sides): for paired workers, of the lower halves of the two sides' quiet
-samples (Sides.add_pair); the speedup and its interval are the trimmed mean of
-the rounds' log ratios and its bootstrap (stats.ratio_speedup, ratio_ci), over
+(Pairing): both prepare, then pin themselves to one CPU and take turns, handing
+the turn to each other through a pair of FIFOs (A B B A A B ...;
+bootstrap/timeit_worker.py's paired mode), so that the two samples of a pair are
+taken one right after the other. The cold mode (one pass per fresh process, for
+caches) runs its workers one after the other, A B then B A. Each round gives
+one ratio (Sides): for paired workers, the median of its quiet pairs' ratios
+(Sides.add_pair); the speedup and its interval are the trimmed mean of the
+rounds' log ratios and its bootstrap (stats.ratio_speedup, ratio_ci), over
 rounds because separate processes differ (memory layout) more than samples in
 one process do. The measure is the CPU time of the timing thread (user +
 system), in which time spent waiting for a CPU while other processes run does
 not count; when either side blocks (its wall time exceeds CPU time plus time
 waiting for a CPU by more than BLOCKING: I/O, sleeps), CPU time would miss
 that cost, and wall time decides instead (Sides.metric). Workers report how
-many samples they took and how many were disturbed (waited for a CPU, or
-missed their slot); while a measurement's share of disturbed samples is
+many samples they took and how many were disturbed (waited for a CPU for
+DISTURBED of their time or more); while a measurement's share of disturbed samples is
 BUSY_SHARE or more, its time budget is busy_budget_seconds instead of
 budget_seconds. Whether that was enough to decide is decide.py's business: the
 measurement carries the share.
@@ -89,7 +90,7 @@ class TimedOutcomeMismatch(MeasureError):
 class MeasureSettings:
     rounds: int = 6                 # worker pairs per side, at least
     max_rounds: int = 30            # ... and at most, while the decision is still open
-    samples_per_worker: int = 2     # paired: blocks that count per worker (it takes twice as many)
+    samples_per_worker: int = 2     # paired: each worker takes twice this many samples, one per pair
     sample_seconds: float = 0.02    # calibrated length of one sample
     budget_seconds: float = 9.0     # wall time after which no more rounds are added (goal: 10 s)
     busy_budget_seconds: float = 18.0   # ... on a busy machine (BUSY_SHARE; goal: 20 s)
@@ -110,7 +111,7 @@ class Sides:
     waited: list[float]               # share of a sample spent waiting for a CPU, per worker
     ratios: dict[str, list[float]]    # per measure ("cpu time", "wall time"): a / b per round
     taken: int = 0                    # samples taken, retakes and spare blocks included
-    disturbed: int = 0                # ... of which waited for a CPU or missed their slot
+    disturbed: int = 0                # ... of which waited for a CPU
 
     @classmethod
     def empty(cls) -> "Sides":

@@ -73,26 +73,26 @@ than SWITCHES times). A disturbed sample is retaken, at most RETAKES times,
 keeping the least disturbed attempt; "taken" and "disturbed" count all attempts,
 so the runner can say how busy the machine was.
 
-MODE "paired:T0:SLOT:FIRST:CPU" (the runner's default since issue #13): the
-original's and the candidate's workers run at the same time, prepared alike,
-and take turns in time slots of SLOT seconds on the monotonic clock that all
-processes share, starting at T0: in block j, the worker whose FIRST is 0 takes
-slot 2j when j is even and 2j+1 when it is odd, the other the remaining one
-(A B, B A, A B, ...), so that the two samples of a block lie a few milliseconds
-apart and whatever the machine does over seconds (a host that slows a virtual
-CPU down, a competitor that starts) hits both. Each worker pins itself to CPU
-(unless -1), the same one for both: a virtual CPU's speed is shared by the
-block's two samples. A worker ready late starts at the first block it can make;
-SAMPLES blocks in all, each labelled with its block number ("blocks") so that
-the runner pairs equal labels. A sample is not retaken here (a retake would run
-into the other's slot): it counts as disturbed when it started late (the
-process was not on a CPU at its slot) or ran past its slot, and the runner
-drops the most disturbed pairs of spare blocks instead (runner.Sides.add_pair).
-The worker that waits sleeps: the capability check refuses threads, so it
+MODE "paired:FOLDER:SIDE:FIRST:CPU" (the runner's default since issue #13): the
+original's ("a") and the candidate's ("b") workers run at the same time,
+prepared alike, then pin themselves to CPU (unless -1), the same one for both,
+and take turns: SAMPLES samples each, in the order A B B A A B B A ... (A is the
+side FIRST names: 0 "a", 1 "b"; turn_order). A worker hands the turn to the
+other by writing one byte into the other's FIFO in FOLDER (named after the side
+that reads it) and waits on its own, so the two samples of a pair (turns 2j and
+2j+1, labelled j in "blocks") are taken one right after the other, with no idle
+gap: a virtual CPU whose speed changes within tens of milliseconds, a
+competitor that starts, hit both samples of a pair alike. The order swaps every
+pair, so a drift over the round favours neither side. The worker that waits
+blocks in select(): the capability check refuses threads, so the candidate
 cannot run anything meanwhile, and anything it ran would count in neither
-side's thread CPU time. Which measure decides (CPU time
-or wall time: wall time when the code blocks, which CPU time would not count)
-is the runner's choice (runner.Sides).
+side's thread CPU time. After its last turn a worker waits for the other's last
+sample before exiting, so its exit does not disturb it. A worker whose partner
+stops taking turns for TURN_WAIT seconds (it failed) stops and reports "lost".
+A sample is not retaken here (a retake would change the order): the runner
+leaves out disturbed pairs instead (runner.Sides.add_pair). Which measure
+decides (CPU time or wall time: wall time when the code blocks, which CPU time
+would not count) is the runner's choice (runner.Sides).
 
 The result JSON carries "mismatch": "<what> on call #i (...): expected X, got Y"
 when a kept result differs; the runner rejects the candidate on it.
