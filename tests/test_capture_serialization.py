@@ -331,3 +331,42 @@ def test_cli_times_a_cheap_method_of_a_large_object(tmp_path):
     report = json.loads(report_path.read_text())
     assert not any("cannot be timed" in n for n in report["notes"]), report["notes"]
     assert report["calibration"]["pkg.graph.Graph.degree"]["samples"] >= 2
+
+
+ITERATOR_ARGUMENT = {
+    "tally.py": '''
+        def tally(seq):
+            counts = {}
+            for x in seq:
+                counts[x] = counts.get(x, 0) + 1
+            return counts
+    ''',
+    "tests/test_tally.py": '''
+        from tally import tally
+
+
+        def test_tally():
+            words = ["w%d" % i for i in range(30)]
+            assert tally(map(lambda w: w[-1], words))["0"] == 3
+    ''',
+}
+
+
+def test_an_iterator_argument_counts_as_used_up_by_the_call(tmp_path):
+    """toolz's countby passes frequencies a map over a lambda. The comparison of the
+    arguments before and after the call saw no change in it, so the timing workers shared
+    one copy across a sample's loops, the second loop found it empty, and the original
+    "could not be timed" (its own timed results differed from its replay)."""
+    ws, sandbox, baselines, _ = _capture(tmp_path, ITERATOR_ARGUMENT)
+    try:
+        b = baselines["tally.tally"]
+        calls = pickle.loads(b.calls_file.read_bytes())
+        assert [calls[i]["mutates"] for i in b.workload] == [True]
+        copy = ws.candidate_copy(b.target, ws.original_text(b.target))
+        try:
+            _, noise, _ = calibrate(sandbox, ws.base, copy, b, MeasureSettings(rounds=2, max_rounds=2, timeout=60))
+        finally:
+            ws.discard(copy)
+        assert noise.samples == 4
+    finally:
+        ws.close()
