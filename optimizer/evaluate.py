@@ -119,7 +119,8 @@ def _second_opinion(config: "RunConfig", sandbox: Sandbox, ws: Workspace, worksp
     if counter() is None:
         return "kept", f"{why}; no instruction counter here for a second opinion"
     try:
-        count = measure_instructions(sandbox, ws.base, workspace, baseline)
+        # Warm, as the timed samples are, unless the candidate was timed on first calls (a cache).
+        count = measure_instructions(sandbox, ws.base, workspace, baseline, warm=not first_calls_note(m))
     except MeasureError as exc:
         return "kept", f"{why}; no second opinion: {exc}"
     m.instructions = count.speedup

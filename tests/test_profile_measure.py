@@ -145,3 +145,42 @@ def test_instruction_counts_see_the_gain_and_not_an_identical_copy(tmp_path):
         assert m.speedup > 5 and m.ci == (m.speedup, m.speedup) and "instructions" in m.workload
         same = measure_instructions(sandbox, ws.base, ws.candidate_copy(t, ws.original_text(t)), b)
         assert 0.98 < same.speedup < 1.02, same
+
+
+def test_the_counted_calls_are_the_ones_that_weigh_most_in_a_timed_pass():
+    from types import SimpleNamespace
+
+    from optimizer.measure import instructions
+
+    # Four small test calls first, then the workload's big ones: a timed pass is mostly those.
+    seconds = {"0": 1e-6, "1": 1e-6, "2": 2e-6, "3": 1e-6, "4": 0.05, "5": 0.04, "6": 0.3, "7": 0.01}
+    b = SimpleNamespace(workload=list(range(8)), call_seconds=seconds)
+    assert instructions.reduced_calls(b) == [6]          # the heaviest alone fills REDUCED_SECONDS
+    seconds["6"] = 0.001
+    assert instructions.reduced_calls(b) == [2, 4, 5, 6, 7]   # five at most, in workload order
+    b = SimpleNamespace(workload=[3, 1, 2], call_seconds={})
+    assert instructions.reduced_calls(b) == [3, 1, 2]    # no replay times: the first ones
+
+
+ONE_TIME_SETUP = '''_TABLE = {}
+
+
+def unique_ordered(items):
+    if not _TABLE:   # a one-time cost in a fresh process: the timed samples never see it
+        _TABLE.update((i, str(i)) for i in range(200000))
+    return list(dict.fromkeys(items))
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("optimizer.measure.instructions", fromlist=["counter"]).counter() is None,
+                    reason="no instruction counter (valgrind or perf) on this machine; .ci/run installs valgrind")
+def test_a_warm_count_leaves_out_what_only_a_first_call_costs(tmp_path):
+    from optimizer.measure.instructions import measure_instructions
+
+    with prepared(tmp_path, {**SLOW_REPO, "bench.py": BENCH}, "unique_ordered", "python bench.py") as (ws, sandbox, t, b):
+        cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, ONE_TIME_SETUP))
+        cold = measure_instructions(sandbox, ws.base, cand, b)
+        warm = measure_instructions(sandbox, ws.base, cand, b, warm=True)
+        assert cold.speedup < 1 < 5 < warm.speedup, (cold.speedup, warm.speedup)
+        assert "warm pass" in warm.workload and "warm" not in cold.workload

@@ -8,7 +8,8 @@ one sample's argument copies takes at most PREP_SECONDS. MODE "cold" times a sin
 fresh process: for code that caches results between calls); MODE "memory"
 reports the peak memory of one pass instead of times; MODE "count" runs one
 untimed pass for an instruction counter (returned iterators consumed, as timed;
-SAMPLES=0: everything but the calls, for the count to subtract). MODE "warm" (the default) also reports
+SAMPLES=0: everything but the calls, for the count to subtract); "count:warm"
+makes every call once before, in both runs. MODE "warm" (the default) also reports
 its first pass alone ("first_pass"): the first calls in a fresh process, timed
 before the warm-up, as a cold worker would time them.
 
@@ -465,21 +466,19 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
             # Preparing fresh copies costs about prep/loops a loop: keep a sample's under PREP_SECONDS.
             loops = max(loops + 1, min(grown, int(loops * PREP_SECONDS / max(prep, 1e-9))))
         result = {"loops": loops, "pass_seconds": elapsed / loops}
-    elif mode == "count":
+    elif mode in ("count", "count:warm"):
         # Under an instruction counter: one plain pass, nothing else. SAMPLES=0 prepares
         # the same and makes no call: the caller subtracts that run, so start-up, imports,
         # unpickling and reading the expected outcomes cancel out. A returned iterator is
         # consumed as in the timed modes: a generator's body runs only then, and counting
         # its creation alone would make any rewrite of it count the same as the original.
-        prepared = [pickle.loads(b) for b in blobs]
+        # "count:warm": both runs first make every call on copies of their own, so the
+        # difference is a second pass, free of one-time costs (measure/instructions.py).
         drains = judge.drains()
-        for (args, kwargs), drain in zip(prepared if int(samples) else [], drains):
-            try:
-                value = fn(*args, **kwargs)
-                if drain:
-                    _drain(value)
-            except Exception:
-                pass
+        if mode == "count:warm":
+            _count_pass(fn, [pickle.loads(b) for b in blobs], drains)
+        prepared = [pickle.loads(b) for b in blobs]
+        _count_pass(fn, prepared if int(samples) else [], drains)
         result = {}
     elif mode == "memory":
         result = memory_pass(fn, calls, judge)
@@ -513,6 +512,17 @@ def main(module, qualname, calls_path, indices_path, out_path, loops, samples, m
     result["seal"] = seal
     with open(out_path, "w") as fh:
         dump(result, fh)
+
+
+def _count_pass(fn, prepared, drains):
+    """Each call once, its result consumed where the original's is an iterator; nothing kept."""
+    for (args, kwargs), drain in zip(prepared, drains):
+        try:
+            value = fn(*args, **kwargs)
+            if drain:
+                _drain(value)
+        except Exception:
+            pass
 
 
 def memory_pass(fn, calls, judge):
