@@ -153,10 +153,10 @@ def test_the_counted_calls_are_the_ones_that_weigh_most_in_a_timed_pass():
     from optimizer.measure import instructions
 
     # Four small test calls first, then the workload's big ones: a timed pass is mostly those.
-    seconds = {"0": 1e-6, "1": 1e-6, "2": 2e-6, "3": 1e-6, "4": 0.05, "5": 0.04, "6": 0.3, "7": 0.01}
+    seconds = {"0": 1e-6, "1": 1e-6, "2": 2e-6, "3": 1e-6, "4": 0.005, "5": 0.004, "6": 0.3, "7": 0.001}
     b = SimpleNamespace(workload=list(range(8)), call_seconds=seconds)
     assert instructions.reduced_calls(b) == [6]          # the heaviest alone fills REDUCED_SECONDS
-    seconds["6"] = 0.001
+    seconds["6"] = 0.0001
     assert instructions.reduced_calls(b) == [2, 4, 5, 6, 7]   # five at most, in workload order
     b = SimpleNamespace(workload=[3, 1, 2], call_seconds={})
     assert instructions.reduced_calls(b) == [3, 1, 2]    # no replay times: the first ones

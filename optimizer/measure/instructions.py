@@ -34,7 +34,7 @@ from ..verify.runs import python_env, worker_command
 from .runner import MeasureError
 
 REDUCED_CALLS = 5
-REDUCED_SECONDS = 0.2   # of the original's time per pass of the reduced calls: callgrind makes that ~10 s
+REDUCED_SECONDS = 0.05  # of the original's time per pass of the reduced calls: callgrind makes that ~3 s
 
 
 def reduced_calls(baseline: Baseline) -> list[int]:
