@@ -308,7 +308,7 @@ class Pairing:
 
     def round(self, run, base: Path, candidate: Path, loops: int, per_worker: int, number: int):
         """(original's result, candidate's result): both workers started at once, 2 x
-        per_worker samples each, in turns (Sides.add_pair: the lower half counts)."""
+        per_worker samples each, in turns (Sides.add_pair: the median pair ratio counts)."""
         cpu = self.cpus[number % len(self.cpus)]
         with tempfile.TemporaryDirectory(prefix="optimize-turns-") as folder:
             for side in "ab":
