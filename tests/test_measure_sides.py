@@ -123,3 +123,12 @@ def test_a_worker_whose_partner_never_comes_or_leaves_stops(tmp_path):
         worker._await_turn(mine, 5)
     for fd in (mine, theirs, partner_reads):
         os.close(fd)
+
+
+def test_a_round_whose_worker_lost_its_partner_is_an_error(tmp_path):
+    from optimizer.measure.runner import MeasureError, Pairing
+
+    def run(workspace, tag, **_):   # the partner "never came", yet neither worker failed
+        return {"lost": "the other timing worker never came"} if tag == "b" else paired([1.0], [0])
+    with pytest.raises(MeasureError, match="could not take turns: the other timing worker never came"):
+        Pairing().round(run, tmp_path / "a", tmp_path / "b", loops=1, per_worker=1, number=0)

@@ -308,7 +308,8 @@ class Pairing:
 
     def round(self, run, base: Path, candidate: Path, loops: int, per_worker: int, number: int):
         """(original's result, candidate's result): both workers started at once, 2 x
-        per_worker samples each, in turns (Sides.add_pair: the median pair ratio counts)."""
+        per_worker samples each, in turns (Sides.add_pair: the median pair ratio counts).
+        A worker that reports its partner lost while neither failed is a MeasureError."""
         cpu = self.cpus[number % len(self.cpus)]
         with tempfile.TemporaryDirectory(prefix="optimize-turns-") as folder:
             for side in "ab":
@@ -319,7 +320,11 @@ class Pairing:
                                        judged=_who(side), writable=(Path(folder),))
                            for side, workspace in (("a", base), ("b", candidate))]
                 wait(futures)
-        return [f.result() for f in futures]   # the original's failure first: it decides what a failure means
+        outs = [f.result() for f in futures]   # the original's failure first: it decides what a failure means
+        lost = next((out["lost"] for out in outs if out.get("lost")), "")
+        if lost:   # the other worker ended without failing: the turns were not taken as agreed
+            raise MeasureError(f"the paired timing workers could not take turns: {lost}")
+        return outs
 
     def missed(self) -> None:
         self.misses += 1

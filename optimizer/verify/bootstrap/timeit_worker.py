@@ -363,9 +363,13 @@ def paired(fn, calls, loops, loop_bytes, mode, samples, result, kept):
     result["blocks"] = []
     if int(cpu) >= 0:   # after the preparation, which both workers do at once on any CPU
         sched_setaffinity(0, {int(cpu)})
-    mine, theirs = _open_turns(folder, side, "b" if side == "a" else "a", monotonic() + TURN_WAIT)
-    result["ready"] = monotonic()
-    holding, taken = order[0] == me, 0
+    result["taken"] = taken = 0
+    try:
+        mine, theirs = _open_turns(folder, side, "b" if side == "a" else "a", monotonic() + TURN_WAIT)
+    except TurnLost as exc:
+        result["lost"] = str(exc)
+        return
+    holding = order[0] == me
     try:
         for t, who in enumerate(order):
             if who != me:
