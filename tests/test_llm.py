@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from optimizer.errors import UsageError
+from optimizer.errors import ProviderAuthError, UnknownModel
 from optimizer.model import Target
 from optimizer.propose.base import ProposalContext
 from optimizer.propose.budget import Budget
@@ -164,27 +164,27 @@ def test_junk_answer_becomes_an_error_candidate(fake_openai):
     {"status": 401, "message": "token expired"},               # litellm maps this one to BadRequestError
     {"status": 403, "message": "no access to this model"},
 ])
-def test_rejected_credentials_are_a_usage_error(fake_openai, entry):
+def test_rejected_credentials_are_an_auth_error(fake_openai, entry):
     server = fake_openai([entry])
-    with pytest.raises(UsageError, match=r"^model provider rejected the credentials for openai/fake-model: ") as info:
+    with pytest.raises(ProviderAuthError, match=r"^model provider rejected the credentials for openai/fake-model: ") as info:
         proposer(server).propose(target(), context(), k=3)
     assert "\n" not in str(info.value)
     assert len(server.requests) <= 3       # no retries of a 401
 
 
-def test_unknown_model_is_a_usage_error(fake_openai):
+def test_unknown_model_is_an_unknown_model_error(fake_openai):
     server = fake_openai([{"status": 404}])
-    with pytest.raises(UsageError, match="does not know openai/fake-model"):
+    with pytest.raises(UnknownModel, match="does not know openai/fake-model"):
         proposer(server).propose(target(), context(), k=1)
 
 
-def test_missing_key_and_missing_provider_are_usage_errors(fake_openai):
+def test_missing_key_and_missing_provider_are_auth_and_unknown_model_errors(fake_openai):
     server = fake_openai([GOOD])
-    with pytest.raises(UsageError, match="credentials"):   # no key, no server: fails before any request
+    with pytest.raises(ProviderAuthError, match="credentials"):   # no key, no server: fails before any request
         LLMProposer("openai/gpt-4.1").propose(target(), context(), k=1)
-    with pytest.raises(UsageError, match="needs OPENAI_API_KEY"):
+    with pytest.raises(ProviderAuthError, match="needs OPENAI_API_KEY"):
         check_credentials("openai/gpt-4.1", None, {})
-    with pytest.raises(UsageError, match="does not know no-such-model"):
+    with pytest.raises(UnknownModel, match="does not know no-such-model"):
         LLMProposer("no-such-model").propose(target(), context(), k=1)
     assert server.requests == []
     # An OpenAI-compatible server of one's own needs no key.

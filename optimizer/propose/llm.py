@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import textwrap
 import threading
 import time
@@ -16,7 +17,7 @@ from typing import Mapping
 
 import prompts
 
-from ..errors import UsageError
+from ..errors import OptimizeError, ProviderAuthError, ProviderUnavailable, UnknownModel
 from ..model import Candidate, LLMUsage, Target
 from .base import ProposalContext
 from .budget import Budget
@@ -61,9 +62,7 @@ class LLMProposer:
         self.model = model
         self.trusted = False
         self.api_base = api_base
-        if api_key is None and api_base and model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
-            api_key = "no-key"   # an OpenAI-compatible local server; the client insists on some key
-        self.api_key = api_key
+        self.api_key = _api_key(model, api_base, api_key, os.environ)
         self.timeout = timeout
         self.temperature = temperature
         # We retry ourselves: litellm's num_retries needs the optional `tenacity` package
@@ -90,7 +89,7 @@ class LLMProposer:
             futures = [pool.submit(self._sample, target, context, messages, i, keys[i], hits[i]) for i in range(k)]
             try:
                 results = [f.result() for f in futures]
-            except UsageError:
+            except OptimizeError:
                 # Bad credentials or model: every other call would fail the same way.
                 for f in futures:
                     f.cancel()
@@ -112,7 +111,7 @@ class LLMProposer:
         """None when the budget has no room for the call. `hit`: the cached answer, if any."""
         try:
             answer = self._answer(messages, key, hit)
-        except UsageError:
+        except OptimizeError:   # bad credentials or model: the whole request stops
             raise
         except Exception as exc:   # noqa: BLE001 - any provider failure is this candidate's failure
             return Candidate(target, self.model, "", error=f"model call failed: {_one_line(exc)}",
@@ -170,7 +169,9 @@ class LLMProposer:
                     max_retries=0,      # no hidden retries in the openai client under ours
                 )
             except Exception as exc:   # noqa: BLE001 - classified below
-                self._raise_if_usage_error(exc)
+                fatal = _fatal_error(self.model, exc)
+                if fatal is not None:
+                    raise fatal from None
                 if attempt == self.num_retries or not _transient(exc):
                     raise
                 time.sleep(self.retry_delay * (2 ** attempt))
@@ -192,14 +193,6 @@ class LLMProposer:
         if self.record:
             self.record.add(target.name, step, 0, {"answer": answer})
         return answer_lines(answer)
-
-    def _raise_if_usage_error(self, exc: Exception) -> None:
-        status = getattr(exc, "status_code", None)
-        msg = _one_line(exc)
-        if status in (401, 403) or _MISSING_KEY.search(msg):
-            raise UsageError(f"model provider rejected the credentials for {self.model}: {msg}") from None
-        if status == 404 or (status == 400 and _UNKNOWN_MODEL.search(msg)):
-            raise UsageError(f"model provider does not know {self.model}: {msg}") from None
 
 
 class ReplayProposer:
@@ -316,8 +309,141 @@ def check_credentials(model: str, api_base: str | None, environ: Mapping[str, st
     missing = _litellm().validate_environment(model).get("missing_keys", [])
     keys = [k for k in missing if k.endswith(("_KEY", "_TOKEN")) and not environ.get(k)]
     if keys:
-        raise UsageError(f"model {model} needs {' or '.join(keys)} in the environment "
+        raise ProviderAuthError(f"model {model} needs {' or '.join(keys)} in the environment "
                          "(or --api-base for a server that needs no key)")
+
+
+def preflight(model: str, api_base: str | None, timeout: float = 10.0,
+              environ: Mapping[str, str] = os.environ) -> None:
+    """Check, before a run starts, that the model endpoint answers: one tiny real request.
+
+    This costs one small billed call (a one-word prompt, max_tokens=1). It is not
+    counted in any Budget or usage, not cached and not recorded. No retries and no
+    backoff: a closed port fails at once, a silent host after `timeout` seconds.
+
+    Raises ProviderAuthError when the key is missing or refused (401/403), UnknownModel
+    when the provider does not know the model (404, or 400 saying so), and
+    ProviderUnavailable, naming the URL, when the endpoint cannot be reached (refused
+    connection, unknown host, timeout). Any other failure (a 500, a rate limit) returns
+    normally: the run's own retries deal with passing trouble.
+
+    `environ` decides the key as LLMProposer does (an OpenAI-compatible `api_base` with
+    no OPENAI_API_KEY gets a placeholder key); litellm itself reads the process
+    environment for provider keys."""
+    check_credentials(model, api_base, environ)
+    litellm = _litellm()
+    try:
+        litellm.completion(
+            model=model,
+            messages=[{"role": "user", "content": "ping"}],
+            max_tokens=1,
+            api_base=api_base,
+            api_key=_api_key(model, api_base, None, environ),
+            timeout=timeout,
+            drop_params=True,
+            max_retries=0,    # the openai client's own retries
+            num_retries=0,    # litellm's
+        )
+    except Exception as exc:   # noqa: BLE001 - classified below
+        fatal = _fatal_error(model, exc)
+        if fatal is not None:
+            raise fatal from None
+        if _unreachable(exc):
+            where = api_base or _request_url(exc) or _default_endpoint(model, environ)
+            raise ProviderUnavailable(f"cannot reach the model endpoint {where} for {model}: "
+                                      f"{_unreachable_reason(exc)}") from None
+        # Anything else (500, 429, ...) may pass; the run retries such errors itself.
+
+
+def _api_key(model: str, api_base: str | None, api_key: str | None, environ: Mapping[str, str]) -> str | None:
+    if api_key is None and api_base and model.startswith("openai/") and not environ.get("OPENAI_API_KEY"):
+        return "no-key"   # an OpenAI-compatible local server; the client insists on some key
+    return api_key
+
+
+def _fatal_error(model: str, exc: Exception) -> OptimizeError | None:
+    """The user's error behind a provider failure (no retry will help), else None."""
+    status = getattr(exc, "status_code", None)
+    msg = _one_line(exc)
+    if status in (401, 403) or _MISSING_KEY.search(msg):
+        return ProviderAuthError(f"model provider rejected the credentials for {model}: {msg}")
+    if status == 404 or (status == 400 and _UNKNOWN_MODEL.search(msg)):
+        return UnknownModel(f"model provider does not know {model}: {msg}")
+    return None
+
+
+def _chain(exc: BaseException):
+    """The exception and the ones it was raised from (litellm wraps the httpx error twice)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen and len(seen) < 20:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    kinds: list[type[BaseException]] = [ConnectionError, TimeoutError, socket.gaierror]
+    try:
+        import httpx
+
+        kinds.append(httpx.TransportError)   # ConnectError, ConnectTimeout, ReadTimeout, ...
+    except ImportError:
+        pass
+    try:
+        import openai
+
+        kinds.append(openai.APIConnectionError)   # and APITimeoutError
+    except ImportError:
+        pass
+    # Not litellm.APIConnectionError: litellm also uses it for failures it cannot name.
+    kinds.append(_litellm().Timeout)
+    return tuple(kinds)
+
+
+def _unreachable(exc: Exception) -> bool:
+    """A refused connection, an unknown host or a timeout, however litellm dressed it
+    (a refused connection to an OpenAI endpoint arrives as InternalServerError 500)."""
+    kinds = _transport_errors()
+    return any(isinstance(e, kinds) for e in _chain(exc))
+
+
+def _unreachable_reason(exc: Exception) -> str:
+    """The innermost cause, in a few words ("[Errno 111] Connection refused")."""
+    innermost = list(_chain(exc))[-1]
+    if isinstance(innermost, TimeoutError) or "timeout" in type(innermost).__name__.lower():
+        return "timed out"
+    return _one_line(innermost, limit=160)
+
+
+def _request_url(exc: Exception) -> str | None:
+    """The URL the transport failed on: httpx and openai keep the request (litellm's own
+    wrappers carry a placeholder, so only those are read)."""
+    import httpx
+
+    for e in _chain(exc):
+        if not isinstance(e, httpx.TransportError) and type(e).__module__.split(".")[0] != "openai":
+            continue
+        try:
+            url = e.request.url
+        except (AttributeError, RuntimeError):   # httpx raises RuntimeError when no request is set
+            continue
+        if url is not None and getattr(url, "host", None):
+            return str(url.copy_with(query=None))
+    return None
+
+
+_DEFAULT_ENDPOINTS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
+
+
+def _default_endpoint(model: str, environ: Mapping[str, str]) -> str:
+    provider = model.split("/", 1)[0] if "/" in model else ""
+    if provider == "openai":
+        base = environ.get("OPENAI_BASE_URL") or environ.get("OPENAI_API_BASE")
+        if base:
+            return base
+    if provider in _DEFAULT_ENDPOINTS:
+        return _DEFAULT_ENDPOINTS[provider]
+    return f"the {provider or model} endpoint"
 
 
 def _transient(exc: Exception) -> bool:
