@@ -1,26 +1,50 @@
-"""Command line: arguments -> RunConfig -> loop; exit codes. Nothing else.
+"""The command line: a thin driver over the engine (session.py via run.py).
 
-Exit 0: the run completed (kept or not). 2: bad usage or input, one line, no
-traceback. 1: an internal failure (the traceback goes to error.log in the
-output folder). 130: interrupted; the partial report is still written.
+    optimize run REPO [flags]     (also `optimize REPO [flags]`, as before subcommands)
+    optimize show [RUN] [--json]  the last run's summary, or one run's
+    optimize runs [REPO]          the runs on this machine
+    optimize review / session     the pre-merge bot and the interactive session (not yet)
+
+Settings come from settings.py's layers (defaults < [tool.optimize] < OPTIMIZE_* < flags).
+Every check of the user's input runs before anything is printed.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
-import tomllib
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sandboxes import BACKENDS, SandboxUnavailable, get_sandbox
 
-from .errors import UsageError
-from .propose.store import Transcript
+from . import __version__
+from .errors import OptimizeError, UsageError
+
+if TYPE_CHECKING:
+    from .propose.store import Transcript
+    from .settings import RunSettings
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")   # before anything can import litellm
+
+COMMANDS = ("run", "review", "session", "show", "runs")
+
+EXIT_CODES = """exit codes:
+  0    the run completed (whether or not anything was kept)
+  1    an internal failure (the traceback is in error.log in the run's folder)
+  2    bad usage or input: one line on stderr, before any other output
+  130  interrupted (Ctrl-C); the partial report is written and kept edits stay kept"""
+
+EXAMPLES = """examples:
+  optimize case_studies/dedupe --target unique_ordered        offline: the pattern catalog only
+  optimize run ./repo --bench "python bench.py" --max-targets 2
+  optimize run ./repo --target pkg.mod:Class.method --model openai/gpt-4.1 --max-cost 1
+  optimize show                                                the last run
+  optimize runs ./repo"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,65 +53,100 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="optimize", description="Find, verify and keep real speedups in a Python repository.")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = _Parser(prog="optimize", description="Find, verify and keep real speedups in a Python repository.",
+                epilog=f"{EXAMPLES}\n\n{EXIT_CODES}", formatter_class=fmt)
+    p.add_argument("--version", action="version", version=f"optimize {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    run = sub.add_parser("run", help="optimize a repository's functions (the default command)",
+                         description="Profile, propose, verify, measure and keep faster versions of a "
+                                     "repository's functions.", epilog=f"{EXAMPLES}\n\n{EXIT_CODES}",
+                         formatter_class=fmt)
+    _run_arguments(run)
+    for name, what in (("review", "suggest faster versions of the functions a change touches (not available yet)"),
+                       ("session", "an interactive session steered by you (not available yet)")):
+        s = sub.add_parser(name, help=what, description=what)
+        s.add_argument("rest", nargs=argparse.REMAINDER)
+    show = sub.add_parser("show", help="print a run's summary (the last run by default)")
+    show.add_argument("run", nargs="?", help="a run folder or report.json (default: the last run)")
+    show.add_argument("--json", action="store_true", help="print the run's JSON report")
+    runs = sub.add_parser("runs", help="list the runs on this machine, newest first")
+    runs.add_argument("repo", nargs="?", help="only runs on this repository")
+    return p
+
+
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `optimize run`. Defaults are None: settings.py knows the real ones,
+    and a flag given wins over [tool.optimize] and OPTIMIZE_*."""
     p.add_argument("repo", help="the repository: a directory with a pytest suite (git or plain)")
     p.add_argument("--target", help="func, module.func, module:Class.method, path/file.py::func")
     p.add_argument("--bench", help="a workload command run from the repo's root, e.g. 'python bench.py'")
-    p.add_argument("--max-targets", type=int, default=3, help="hotspots to work on without --target (3)")
+    p.add_argument("--max-targets", type=int, help="hotspots to work on without --target (3)")
     p.add_argument("--model", help="a litellm model string, e.g. openai/gpt-4.1 (default: none, offline)")
     p.add_argument("--api-base", help="base URL of an OpenAI-compatible server")
-    p.add_argument("--candidates", type=int, default=4, help="candidates per target per proposer (4)")
-    p.add_argument("--model-rounds", type=int, default=None,
+    p.add_argument("--candidates", type=int, help="candidates per target per proposer (4)")
+    p.add_argument("--model-rounds", type=int,
                    help="rounds of model requests per target: optimize, then repair and refine (3)")
-    p.add_argument("--max-calls", type=int, default=None, help="most model calls in the whole run (no limit)")
-    p.add_argument("--max-cost", type=float, default=None, help="most US dollars of model calls (no limit)")
-    p.add_argument("--model-timeout", type=float, default=None, help="seconds per model call (120)")
-    p.add_argument("--no-cache", action="store_true", help="ask the model afresh instead of reusing cached answers")
+    p.add_argument("--max-calls", type=int, help="most model calls in the whole run (no limit)")
+    p.add_argument("--max-cost", type=float, help="most US dollars of model calls (no limit)")
+    p.add_argument("--model-timeout", type=float, help="seconds per model call (120)")
+    p.add_argument("--no-cache", dest="cache", action="store_const", const=False,
+                   help="ask the model afresh instead of reusing cached answers")
     p.add_argument("--record", type=Path, help="save every model answer of the run to this transcript file")
     p.add_argument("--replay", type=Path, help="answer from a recorded transcript instead of a model (offline)")
-    p.add_argument("--min-speedup", type=float, default=1.05,
+    p.add_argument("--min-speedup", type=float,
                    help="keep only when the 95%% interval's low end clears this (1.05)")
-    p.add_argument("--json", type=Path, help="write the JSON report here; patches go beside it")
-    p.add_argument("--out", type=Path, help="folder for the report and patches (default: beside --json, "
-                   "else ~/.cache/optimize/runs/...)")
+    p.add_argument("--json", type=Path, help="write the JSON report to this file; patches go beside it")
+    p.add_argument("--out", type=Path, help="folder for report.json and patches (default: beside --json, "
+                   "else the runs folder of $OPTIMIZE_HOME or ~/.cache/optimize)")
     p.add_argument("--apply", action="store_true", help="apply kept edits to the working tree")
-    p.add_argument("--sandbox", choices=BACKENDS, default=None,
+    p.add_argument("--sandbox", choices=BACKENDS,
                    help="where candidates run: bwrap (isolated), process (limits only), auto (bwrap where it works)")
-    p.add_argument("--max-captured", type=int, default=64, help="captured calls kept per target (64)")
-    p.add_argument("--rounds", type=int, default=6, help="alternating worker rounds per measurement (6)")
-    p.add_argument("--rtol", type=float, default=0.0,
-                   help="relative tolerance when comparing floats (default 0: exact)")
-    p.add_argument("--loose-errors", action="store_true",
+    p.add_argument("--max-captured", type=int, help="captured calls kept per target (64)")
+    p.add_argument("--rounds", type=int, help="alternating worker rounds per measurement (6)")
+    p.add_argument("--rtol", type=float, help="relative tolerance when comparing floats (default 0: exact)")
+    p.add_argument("--loose-errors", action="store_const", const=True,
                    help="compare exception types only, not their messages")
-    p.add_argument("--accept-unreached", action="store_true",
+    p.add_argument("--accept-unreached", action="store_const", const=True,
                    help="keep, with a warning, candidates whose changed lines no compared call reached "
                         "(default: rejected; such a candidate is proven only on paths it did not change)")
-    p.add_argument("--search-seconds", type=float, default=20.0,
+    p.add_argument("--search-seconds", type=float,
                    help="per target: seconds to search for inputs that reach the original's unreached paths "
                         "when its calls are recorded, and as much again across its candidates' searches for "
                         "inputs where they part ways (CrossHair, their new literals, the model); 0 turns "
                         "both off (20)")
-    p.add_argument("--no-second-opinion", action="store_true",
+    p.add_argument("--no-second-opinion", dest="second_opinion", action="store_const", const=False,
                    help="keep time speedups without checking them against an instruction count "
                         "(by default, where valgrind or perf can count, a kept speedup the count does not back is "
                         "rejected)")
-    p.add_argument("--metric", choices=["time", "instructions"], default="time",
+    p.add_argument("--metric", choices=["time", "instructions"],
                    help="time: seconds, side by side (default); instructions: a load-independent count "
                         "(perf stat, else valgrind's callgrind) on a reduced workload")
-    p.add_argument("--objective", choices=["time", "memory"], default="time",
+    p.add_argument("--objective", choices=["time", "memory"],
                    help="time: keep faster edits (default); memory: keep edits that cut peak memory "
                         "by --min-speedup without slowing down")
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    out_dir, json_path = None, None
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "run")   # `optimize REPO ...` as before subcommands
+    out_dir = None
     try:
         args = build_parser().parse_args(argv)
-        config, models = _config(args)
-        out_dir, json_path = config.out_dir, args.json
-        return _run(config, models, json_path)
-    except UsageError as exc:
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        if args.command in ("review", "session"):
+            raise UsageError(f"optimize {args.command} is not available yet; use optimize run")
+        if args.command == "show":
+            return _show(args)
+        if args.command == "runs":
+            return _runs(args)
+        plan = _plan(args)
+        out_dir = plan.settings.out_dir
+        return _run(plan)
+    except OptimizeError as exc:
         print(f"optimize: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -103,47 +162,48 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _config(args):
-    from .loop import RunConfig
-    from .measure.runner import MeasureSettings
-    from .verify.equivalence import Strictness
-    from .propose.llm import check_credentials, resolve_model
+@dataclass
+class Plan:
+    """A checked `optimize run`: the engine's settings and the model side."""
+
+    settings: "RunSettings"
+    model: str | None
+    api_base: str | None
+    replay: "Transcript | None"
+    record: Path | None
+    use_cache: bool
+    max_calls: int | None
+    max_cost: float | None
+    model_timeout: float
+    json_path: Path | None
+    out_given: bool = False
+
+
+def _plan(args) -> Plan:
+    """Every check of the input, before anything is printed."""
+    from .home import runs_dir
+    from .propose.llm import check_credentials, preflight, resolve_model
+    from .propose.store import Transcript
+    from .settings import SPECS, layered, run_settings
 
     repo = Path(args.repo).expanduser()
     if not repo.is_dir():
         raise UsageError(f"{args.repo} is not a directory")
     repo = repo.resolve()
-    settings = _pyproject_settings(repo)
-    pick = _Settings(settings, os.environ)
-    model_rounds = pick.get("model_rounds", args.model_rounds, int, 3)
-    max_calls = pick.get("max_calls", args.max_calls, int, None)
-    max_cost = pick.get("max_cost", args.max_cost, float, None)
-    model_timeout = pick.get("model_timeout", args.model_timeout, float, 120.0)
-    for name, value, low in (("--candidates", args.candidates, 1), ("--max-targets", args.max_targets, 1),
-                             ("--max-captured", args.max_captured, 1), ("--rounds", args.rounds, 2),
-                             ("--model-rounds", model_rounds, 1), ("--max-calls", max_calls, 0),
-                             ("--max-cost", max_cost, 0), ("--model-timeout", model_timeout, 1),
-                             ("--search-seconds", args.search_seconds, 0)):
-        if value is not None and not value >= low:   # NaN too
-            raise UsageError(f"{name} must be at least {low}, got {value}")
-    if not 0 <= args.rtol < 1:
-        raise UsageError(f"--rtol must be in [0, 1), got {args.rtol}")
-    if args.min_speedup <= 0:
-        raise UsageError(f"--min-speedup must be positive, got {args.min_speedup}")
+    values = layered(repo, {name: getattr(args, name, None) for name in SPECS})
     if args.json and not args.json.parent.expanduser().resolve().is_dir():
         raise UsageError(f"cannot write {args.json}: {args.json.parent} is not a directory")
-    if args.metric == "instructions":
+    if values["metric"] == "instructions":
         from .measure.instructions import counter
 
         if counter() is None:
             raise UsageError("--metric instructions needs valgrind (apt-get install valgrind) or perf "
                              "with access to hardware counters")
-    sandbox = pick.get("sandbox", args.sandbox, str, "auto")
     try:
-        get_sandbox(sandbox)   # fails here, before any work, if the backend cannot run
+        get_sandbox(values["sandbox"])   # fails here, before any work, if the backend cannot run
     except SandboxUnavailable as exc:
         raise UsageError(str(exc)) from None
-    transcript = None
+    transcript, model, api_base = None, values["model"], values["api_base"]
     if args.replay:
         if args.model or args.record:
             raise UsageError("--replay answers from a transcript: it does not go with --model or --record")
@@ -153,131 +213,135 @@ def _config(args):
             raise UsageError(str(exc)) from None
         model, api_base = transcript.model or "replay", None
     else:
-        model, api_base = resolve_model(args.model, settings, os.environ)
-        api_base = args.api_base or api_base   # flags before [tool.optimize]
+        model, _ = resolve_model(model, {}, os.environ)   # a provider key alone picks its default model
         if model:
             check_credentials(model, api_base, os.environ)
         elif args.record:
             raise UsageError("--record saves a model's answers: name a model (--model) to record")
         if args.record and not args.record.expanduser().resolve().parent.is_dir():
             raise UsageError(f"cannot write {args.record}: {args.record.parent} is not a directory")
-    out_dir = args.out or (args.json.parent.resolve() if args.json else
-                           Path.home() / ".cache" / "optimize" / "runs" / f"{repo.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    config = RunConfig(repo=repo, out_dir=out_dir.expanduser().resolve(), target=args.target,
-                       bench=args.bench or settings.get("bench"), max_targets=args.max_targets,
-                       candidates=args.candidates, min_speedup=args.min_speedup, apply=args.apply,
-                       sandbox=sandbox, max_captured=args.max_captured, model_rounds=model_rounds,
-                       strictness=Strictness(rtol=args.rtol, loose_errors=args.loose_errors),
-                       objective=args.objective, metric=args.metric, accept_unreached=args.accept_unreached,
-                       second_opinion=not args.no_second_opinion,
-                       search_seconds=args.search_seconds,
-                       measure=MeasureSettings(rounds=args.rounds, max_rounds=max(30, args.rounds)))
-    models = ModelSettings(model, api_base, transcript, args.record, not args.no_cache, max_calls, max_cost,
-                           model_timeout)
-    return config, models
+    json_path = args.json.expanduser().resolve() if args.json else None
+    out_dir = args.out or (json_path.parent if json_path else
+                           runs_dir() / f"{repo.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    settings = run_settings(values, repo, out_dir.expanduser().resolve(), apply=args.apply)
+    if settings.apply and settings.target:
+        _check_apply(settings)
+    if model and not transcript:
+        preflight(model, api_base, timeout=min(10.0, values["model_timeout"]))
+    return Plan(settings, model, api_base, transcript, args.record, values["cache"], values["max_calls"],
+                values["max_cost"], values["model_timeout"], json_path, args.out is not None)
 
 
-@dataclass
-class ModelSettings:
-    """What the model side of a run needs (the loop itself knows nothing of providers)."""
-
-    model: str | None
-    api_base: str | None
-    replay: "Transcript | None"
-    record: Path | None
-    use_cache: bool
-    max_calls: int | None
-    max_cost: float | None
-    timeout: float
-
-
-class _Settings:
-    """A setting from its flag, else `[tool.optimize]` in the repo's pyproject.toml,
-    else the environment (OPTIMIZE_<NAME>), else the default."""
-
-    def __init__(self, pyproject: dict, environ):
-        self.pyproject, self.environ = pyproject, environ
-
-    def get(self, name: str, flag, cast, default):
-        if flag is not None:
-            return flag
-        for where, value in ((f"[tool.optimize] {name}", self.pyproject.get(name)),
-                             (f"OPTIMIZE_{name.upper()}", self.environ.get(f"OPTIMIZE_{name.upper()}"))):
-            if value is not None:
-                try:
-                    return cast(value)
-                except (TypeError, ValueError):
-                    raise UsageError(f"{where} must be a {cast.__name__}, got {value!r}") from None
-        return default
-
-
-def _pyproject_settings(repo: Path) -> dict:
-    path = repo / "pyproject.toml"
-    if not path.exists():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path} is not valid TOML: {exc}") from None
-    return data.get("tool", {}).get("optimize", {})
-
-
-def _run(config, models: ModelSettings, json_path) -> int:
-    from .loop import run
-    from .model import LLMUsage, Report
+def _run(plan: Plan) -> int:
+    from .model import LLMUsage
     from .propose.budget import Budget
     from .propose.patterns import PatternProposer
     from .report import View, write_json
+    from .run import run
+    from .session import Session
 
-    view = View()
-    proposers = [PatternProposer()]
-    budget = Budget(max_cost=models.max_cost, max_calls=models.max_calls)
-    model = models.model
-    if models.replay:
+    settings = plan.settings
+    budget = Budget(max_cost=plan.max_cost, max_calls=plan.max_calls)
+    proposers, intro = [PatternProposer()], ("no model configured: running the offline pattern catalog only "
+                                            "(set --model, [tool.optimize] model, or OPENAI_API_KEY / "
+                                            "ANTHROPIC_API_KEY)")
+    if plan.replay:
         from .propose.llm import ReplayProposer
 
-        proposers.insert(0, ReplayProposer(models.replay))
-        view.stage(f"replaying {models.replay.path} (answers of {model}), plus the offline pattern catalog")
-    elif model:
+        proposers.insert(0, ReplayProposer(plan.replay))
+        intro = f"replaying {plan.replay.path} (answers of {plan.model}), plus the offline pattern catalog"
+    elif plan.model:
         from .propose.llm import LLMProposer
         from .propose.store import ResponseCache, Transcript
 
-        record = Transcript(models.record.expanduser().resolve(), model=model) if models.record else None
-        proposers.insert(0, LLMProposer(model, api_base=models.api_base, timeout=models.timeout, budget=budget,
-                                        cache=ResponseCache(read=models.use_cache), record=record))
-        view.stage(f"model: {model}, plus the offline pattern catalog")
-    else:
-        view.note("no model configured: running the offline pattern catalog only "
-                  "(set --model, [tool.optimize] model, or OPENAI_API_KEY / ANTHROPIC_API_KEY)")
-    _check_apply(config)
-    report = Report(repo=str(config.repo), model=model)
-    try:
-        run(config, proposers, report, view, budget)
-    finally:
-        report.llm = LLMUsage()
-        for p in proposers:
-            if hasattr(p, "usage"):
-                report.llm.add(p.usage)
-        if report.status == "running":
-            report.status = "failed"
-        write_json(report, config.out_dir / "report.json")
-        if json_path:
-            write_json(report, json_path)
-        view.close(report)
-        for note in report.notes:
-            view.note(note)
-        view.console.print(f"report: {json_path or config.out_dir / 'report.json'}")
+        record = Transcript(plan.record.expanduser().resolve(), model=plan.model) if plan.record else None
+        proposers.insert(0, LLMProposer(plan.model, api_base=plan.api_base, timeout=plan.model_timeout,
+                                        budget=budget, cache=ResponseCache(read=plan.use_cache), record=record))
+        intro = f"model: {plan.model}, plus the offline pattern catalog"
+    # --json alone writes just that file (patches beside it); --out (or neither) writes report.json there
+    paths = ([plan.json_path] if plan.json_path else []) + \
+        ([settings.out_dir / "report.json"] if plan.out_given or not plan.json_path else [])
+    with Session(settings, budget=budget) as session:
+        targets = session.locate(settings.target) if settings.target else None   # bad names: before any output
+        view = session.events = View()
+        view.stage(intro) if plan.model else view.note(intro)
+        report = None
+        try:
+            report = run(session, proposers, targets=targets, model=plan.model)
+        finally:
+            if report is None:
+                view.abort()
+            else:
+                report.llm = LLMUsage()
+                for p in proposers:
+                    if p.usage is not None:
+                        report.llm.add(p.usage)
+                for path in paths:
+                    write_json(report, path)
+                view.close(report, paths[0])
     return 130 if report.status == "interrupted" else 0
 
 
-def _check_apply(config) -> None:
+def _check_apply(settings) -> None:
     """--apply refuses up front when the named target's file has uncommitted changes."""
-    if not (config.apply and config.target):
-        return
     from .target import index_repo, resolve
-    from .workspace import git_repo, is_dirty
+    from .workspace import git_root, is_dirty
 
-    target = resolve(index_repo(config.repo), config.target)
-    repo = git_repo(config.repo)
-    if repo is not None and is_dirty(repo, target.file):
+    target = resolve(index_repo(settings.repo), settings.target)
+    repo, prefix, _ = git_root(settings.repo)
+    if repo is not None and is_dirty(repo, prefix + target.file):
         raise UsageError(f"--apply: {target.file} has uncommitted changes; commit or stash them first")
+
+
+# -- show, runs --------------------------------------------------------------------------
+def _reports() -> list[Path]:
+    from .home import runs_dir
+
+    return sorted(runs_dir().glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _show(args) -> int:
+    if args.run:
+        path = Path(args.run).expanduser()
+        path = path / "report.json" if path.is_dir() else path
+        if not path.is_file():
+            raise UsageError(f"no report at {path}")
+    else:
+        found = _reports()
+        if not found:
+            raise UsageError("no runs yet on this machine (runs are kept in the runs folder of $OPTIMIZE_HOME)")
+        path = found[0]
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"{path}\n{data.get('repo')}: {data.get('status')}, {len(data.get('candidates', []))} candidate(s), "
+          f"{len(data.get('kept', []))} kept")
+    for c in data.get("candidates", []):
+        speed = f"{c['speedup']:.2f}x [{c['ci'][0]:.2f}, {c['ci'][1]:.2f}]" if c.get("speedup") else "-"
+        print(f"  {c['status']:<9} {c['target']}  {c['origin']}  {speed}")
+    for k in data.get("kept", []):
+        print(f"kept {k['target']}: {k['speedup']:.2f}x -> {k.get('branch') or 'no branch'}, patch {k['patch_file']}")
+    return 0
+
+
+def _runs(args) -> int:
+    repo = str(Path(args.repo).expanduser().resolve()) if args.repo else None
+    shown = 0
+    for path in _reports():
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if repo and data.get("repo") != repo:
+            continue
+        kept = ", ".join(f"{k['target']} {k['speedup']:.2f}x" for k in data.get("kept", [])) or "nothing kept"
+        started = data.get("meta", {}).get("started", "")
+        print(f"{path.parent.name}  {started}  {data.get('status')}  {kept}")
+        shown += 1
+    if not shown:
+        print("no runs" + (f" on {repo}" if repo else ""))
+    return 0

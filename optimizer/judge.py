@@ -1,13 +1,14 @@
-"""Judge one candidate: verify, then measure; and keep the standings of a target.
+"""The judge of one target's candidates: verify, then measure; a judgement.
 
-Status "kept" on an outcome here means: verified and significantly better than
-the original. `Standings` then keeps the best of those per target and demotes
-the others (and refuses candidates whose normalised AST was already judged).
+Status "passed" means verified and significantly better than the original;
+choosing among the passed ones is choose.py's, after the fact. The judge also
+refuses code whose normalised AST it already judged, and, where the sandbox does
+not isolate files, a candidate that changed the original's timing copy.
 """
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from sandboxes import Sandbox
 
@@ -16,7 +17,7 @@ from .measure.decide import decide, second_opinion
 from .measure.instructions import counter, measure_instructions
 from .measure.runner import (MeasureError, MeasureSettings, TimedOutcomeMismatch, first_calls_note, measure,
                              measure_bench, peak_memory)
-from .model import Candidate, Outcome, Target, Verdict
+from .model import Candidate, Outcome, Verdict
 from .target import replace_definition
 from .verify import Baseline, SearchBudget, TestRun, verify
 from .verify.evidence import TESTS_ONLY, WEAK
@@ -24,19 +25,41 @@ from .verify.runs import python_env
 from .verify.timeouts import bench_timeout
 from .verify.trace import explain
 from .workspace import Workspace
-
-if TYPE_CHECKING:
-    from .loop import RunConfig
+from .settings import RunSettings
 
 
-class Standings:
-    """Per target: which code was already judged, and the best kept (outcome, new file text)."""
+@dataclass
+class CandidateJudge:
+    """Judges one target's candidates against its captured baseline (the Judge protocol)."""
 
-    def __init__(self, target: Target):
-        self.best: tuple[Outcome, str] | None = None
-        self._seen = {Candidate(target, "original", textwrap.dedent(target.source)).key: "the original"}
+    config: RunSettings
+    ws: Workspace
+    sandbox: Sandbox
+    baseline: Baseline
+    suite: TestRun
+    measure: MeasureSettings          # with the target's calibrated threshold and rounds
+    search: SearchBudget | None = None   # the target's budget for inputs where candidates part ways
+    _seen: dict = field(default_factory=dict)
+    _guard: "OriginalGuard | None" = None
 
-    def duplicate_of(self, candidate: Candidate) -> str:
+    def __post_init__(self):
+        self.original = self.ws.original_text(self.baseline.target)
+        self._seen[Candidate(self.baseline.target, "original", textwrap.dedent(self.baseline.target.source)).key] = \
+            "the original"
+        if not self.sandbox.isolates_files:
+            self._guard = OriginalGuard(self.ws, self.baseline)
+
+    def judge(self, candidate: Candidate) -> Outcome:
+        earlier = self._duplicate_of(candidate)
+        if earlier:
+            return Outcome(candidate, "rejected", f"same code as {earlier}")
+        outcome = self._verify_and_measure(candidate)
+        tampered = self._guard.tampered() if self._guard else ""
+        if tampered:
+            return Outcome(candidate, "rejected", tampered, stage="integrity")
+        return outcome
+
+    def _duplicate_of(self, candidate: Candidate) -> str:
         """Who already had this code ('' if nobody): the same normalised AST is judged once."""
         if candidate.error:
             return ""
@@ -45,71 +68,56 @@ class Standings:
             self._seen[candidate.key] = candidate.origin
         return earlier or ""
 
-    def record(self, outcome: Outcome, new_text: str) -> None:
-        if outcome.status != "kept":
-            return
-        if self.best is None or outcome.measurement.speedup > self.best[0].measurement.speedup:
-            if self.best is not None:
-                _demote(self.best[0], outcome)
-            self.best = (outcome, new_text)
-        else:
-            _demote(outcome, self.best[0])
-
-    @property
-    def best_speedup(self) -> float:
-        return self.best[0].measurement.speedup if self.best else 1.0
-
-
-def evaluate(config: "RunConfig", ws: Workspace, sandbox: Sandbox, candidate: Candidate, original: str,
-             baseline: Baseline, suite: TestRun, settings: MeasureSettings,
-             search: SearchBudget | None = None) -> tuple[Outcome, str]:
-    """Verify, then measure. Status "kept" here means: verified and significantly better.
-    search: the target's budget for looking for inputs where a candidate parts ways."""
-    if candidate.error:
-        return Outcome(candidate, "rejected", candidate.error), ""
-    try:
-        new_text = replace_definition(original, candidate.target, candidate.source, candidate.imports)
-    except SyntaxError as exc:
-        return Outcome(candidate, "rejected", f"syntax error on line {exc.lineno}: {exc.msg}"), ""
-    workspace = ws.candidate_copy(candidate.target, new_text)
-    try:
-        verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness, original,
-                         config.check_capabilities, config.accept_unreached, search)
-        if not verdict.ok:
-            trace = explain(sandbox, ws.base, workspace, verdict.oracle or baseline, verdict.failing_call)
-            return Outcome(candidate, "rejected", verdict.reason, trace=trace, stage=verdict.stage,
-                           evidence=verdict.evidence), new_text
+    def _verify_and_measure(self, candidate: Candidate) -> Outcome:
+        """Verify, then measure. "passed": verified and significantly better."""
+        config, ws, sandbox, baseline = self.config, self.ws, self.sandbox, self.baseline
+        suite, settings, search, original = self.suite, self.measure, self.search, self.original
+        if candidate.error:
+            return Outcome(candidate, "rejected", candidate.error)
         try:
-            if config.metric == "instructions":
-                m = measure_instructions(sandbox, ws.base, workspace, baseline)
-            else:
-                # A cache the source shows goes straight to first calls; measure finds the others.
-                m = measure(sandbox, ws.base, workspace, baseline, settings, cold=memoizes(candidate.source),
-                            strictness=config.strictness)
-            m.peak_bytes = peak_memory(sandbox, ws.base, workspace, baseline, settings, config.strictness)
-            status, why = decide(m, config.objective, config.min_speedup, settings.noise)
-            if status == "kept" and config.bench:   # confirm on the real workload what passed on the calls
-                m.bench = measure_bench(sandbox, ws.base, workspace, config.bench,
-                                        lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds,
-                                        timeout=bench_timeout(baseline))
+            new_text = replace_definition(original, candidate.target, candidate.source, candidate.imports)
+        except SyntaxError as exc:
+            return Outcome(candidate, "rejected", f"syntax error on line {exc.lineno}: {exc.msg}")
+        workspace = ws.candidate_copy(candidate.target, new_text)
+        try:
+            verdict = verify(sandbox, workspace, new_text, baseline, suite, config.strictness, original,
+                             config.check_capabilities, config.accept_unreached, search)
+            if not verdict.ok:
+                trace = explain(sandbox, ws.base, workspace, verdict.oracle or baseline, verdict.failing_call)
+                return Outcome(candidate, "rejected", verdict.reason, trace=trace, stage=verdict.stage,
+                               evidence=verdict.evidence)
+            try:
+                if config.metric == "instructions":
+                    m = measure_instructions(sandbox, ws.base, workspace, baseline)
+                else:
+                    # A cache the source shows goes straight to first calls; measure finds the others.
+                    m = measure(sandbox, ws.base, workspace, baseline, settings, cold=memoizes(candidate.source),
+                                strictness=config.strictness)
+                m.peak_bytes = peak_memory(sandbox, ws.base, workspace, baseline, settings, config.strictness)
                 status, why = decide(m, config.objective, config.min_speedup, settings.noise)
-            if status == "kept" and config.metric == "time" and config.objective == "time":
-                status, why = _second_opinion(config, sandbox, ws, workspace, baseline, m, why)
-            cold = first_calls_note(m)
-            why += f"; {cold}" if cold else ""
-        except TimedOutcomeMismatch as exc:
-            return Outcome(candidate, "rejected", f"its timed calls behaved differently from the replay: {exc}",
-                           stage="timing", evidence=verdict.evidence), new_text
-        except MeasureError as exc:
-            return Outcome(candidate, "rejected", f"measurement failed: {exc}", evidence=verdict.evidence), new_text
-        return Outcome(candidate, status, f"{why}; {evidence_words(verdict)}" if status == "kept" else why, m,
-                       evidence=verdict.evidence, stage="second opinion" if "instruction count says" in why else ""), \
-            new_text
-    finally:
-        ws.discard(workspace)
+                if status == "kept" and config.bench:   # confirm on the real workload what passed on the calls
+                    m.bench = measure_bench(sandbox, ws.base, workspace, config.bench,
+                                            lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds,
+                                            timeout=bench_timeout(baseline))
+                    status, why = decide(m, config.objective, config.min_speedup, settings.noise)
+                if status == "kept" and config.metric == "time" and config.objective == "time":
+                    status, why = _second_opinion(config, sandbox, ws, workspace, baseline, m, why)
+                cold = first_calls_note(m)
+                why += f"; {cold}" if cold else ""
+            except TimedOutcomeMismatch as exc:
+                return Outcome(candidate, "rejected", f"its timed calls behaved differently from the replay: {exc}",
+                               stage="timing", evidence=verdict.evidence)
+            except MeasureError as exc:
+                return Outcome(candidate, "rejected", f"measurement failed: {exc}", evidence=verdict.evidence)
+            if status == "kept":   # the decision's "kept" is a pass: the winner is chosen later
+                status, why = "passed", f"{why}; {evidence_words(verdict)}"
+            return Outcome(candidate, status, why, m, evidence=verdict.evidence,
+                           stage="second opinion" if "instruction count says" in why else "")
+        finally:
+            ws.discard(workspace)
 
 
-def _second_opinion(config: "RunConfig", sandbox: Sandbox, ws: Workspace, workspace, baseline: Baseline,
+def _second_opinion(config: RunSettings, sandbox: Sandbox, ws: Workspace, workspace, baseline: Baseline,
                     m, why: str) -> tuple[str, str]:
     """Where instructions can be counted here, a time speedup the instruction count does
     not back (decide.second_opinion) blocks the keep. Without a counter, or with the check
@@ -142,6 +150,25 @@ def evidence_words(verdict: Verdict) -> str:
     return f"verified: {verdict.reason}"
 
 
-def _demote(loser: Outcome, winner: Outcome) -> None:
-    loser.status = "rejected"
-    loser.reason = f"{loser.reason}, but {winner.candidate.origin} was faster"
+class OriginalGuard:
+    """Where the sandbox does not isolate files (the process backend), a candidate's
+    process could change the copy the original is timed from, or its recorded calls
+    and outcomes. Both are fingerprinted (the recordings also kept in memory) before
+    the first candidate; after each one, a change rejects it and everything is put
+    back: the original's files from the user's repository, the recordings from memory."""
+
+    def __init__(self, ws: Workspace, baseline: Baseline):
+        self.ws = ws
+        self.oracle = {p: p.read_bytes() for p in (baseline.calls_file, baseline.expected_file) if p and p.exists()}
+        ws.protect_base()
+
+    def tampered(self) -> str:
+        """'' when all is as it was; else the rejection's reason (after restoring)."""
+        changed = self.ws.base_changes()
+        if changed:
+            self.ws.restore_base(changed)
+        for path, blob in self.oracle.items():
+            if not path.exists() or path.read_bytes() != blob:
+                path.write_bytes(blob)
+                changed.append(path.name)
+        return "changed the original's timing copy while it ran: " + ", ".join(changed[:3]) if changed else ""

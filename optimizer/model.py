@@ -124,12 +124,16 @@ class Measurement:
         return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
-    """A candidate's fate: one row of the report."""
+    """A candidate's judgement, and, once its target's winner is chosen, its fate: one row
+    of the report. A judge returns "passed" (verified and significantly better),
+    "rejected" or "undecided" (the machine was too busy to tell: never kept); choosing
+    the winner (choose.py) turns "passed" into "kept" for one and "rejected" with the
+    reason for the others, as new values."""
 
     candidate: Candidate
-    status: str               # "kept" | "rejected" | "undecided" (the machine was too busy to tell: never kept)
+    status: str               # "passed" | "kept" | "rejected" | "undecided"
     reason: str
     measurement: Measurement | None = None
     trace: str = ""           # for a behaviour difference: original vs candidate, block by block
@@ -140,9 +144,9 @@ class Outcome:
         # The reason and the trace may quote what the candidate's code printed or raised:
         # cleaned once here, before any prompt, report or terminal sees them (scrub.py).
         # So is every text in the evidence (origin names come from the candidate's process).
-        self.reason = clean(self.reason)
-        self.trace = clean(self.trace, TRACE_LIMIT)
-        self.evidence = _cleaned(self.evidence)
+        object.__setattr__(self, "reason", clean(self.reason))
+        object.__setattr__(self, "trace", clean(self.trace, TRACE_LIMIT))
+        object.__setattr__(self, "evidence", _cleaned(self.evidence))
 
     def to_json(self) -> dict:
         m = self.measurement
@@ -188,6 +192,24 @@ def _cleaned(value):
     return value
 
 
+@dataclass(frozen=True)
+class TargetResult:
+    """What optimizing one target gave: every candidate's fate in the order judged,
+    the winner (also among the outcomes, status "kept") and its new file text, the
+    A/A calibration, and the notes. `skipped` says why nothing was tried, if so."""
+
+    target: Target
+    outcomes: tuple[Outcome, ...] = ()
+    winner: Outcome | None = None
+    new_text: str = ""                  # the winner's whole file
+    original_text: str = ""             # the file it replaces
+    calibration: Measurement | None = None
+    notes: tuple[str, ...] = ()
+    skipped: str = ""
+    rounds: int = 0
+    interrupted: bool = False
+
+
 @dataclass
 class Kept:
     target: Target
@@ -197,6 +219,7 @@ class Kept:
     branch: str | None
     patch_file: str
     applied: bool = False
+    notes: tuple[str, ...] = ()   # why no branch, a reused branch, why not applied
 
     def to_json(self) -> dict:
         m = self.measurement
@@ -244,11 +267,20 @@ class Report:
     calibration: dict[str, Measurement] = field(default_factory=dict)   # A/A noise, per target
     status: str = "running"   # "completed" | "interrupted" | "failed"
     sandbox: str = ""
+    meta: dict = field(default_factory=dict)   # tool version, git revision, Python, settings, start, duration
+
+    def add(self, result: TargetResult) -> None:
+        """Gather one target's result (the run's front end calls this once per target)."""
+        self.outcomes.extend(result.outcomes)
+        self.notes.extend(result.notes)
+        if result.calibration is not None:
+            self.calibration[result.target.name] = result.calibration
 
     def to_json(self) -> dict:
         return {
             "repo": self.repo,
             "model": self.model,
+            **({"meta": self.meta} if self.meta else {}),
             "status": self.status,
             "sandbox": self.sandbox,
             "hotspots": [h.to_json() for h in self.hotspots],

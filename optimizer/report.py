@@ -1,15 +1,20 @@
-"""Report: the live terminal view (rich) and the JSON report.
+"""Report: the live terminal view (rich, an implementation of protocols.Events) and
+the JSON report.
 
 On a terminal the view is a live panel: the current stage, a progress bar over
-the candidates, and a table of every candidate's fate. Elsewhere (CI, pipes)
-it prints one plain line per event, which logs well.
+the candidates, and a table of the candidates judged so far; it disappears at
+the end, when the final table is printed once. Elsewhere (CI, pipes) it prints
+one plain line per event, which logs well. A judgement is shown as made
+("passed": verified and significantly faster); "kept" appears only once the
+target's winner is chosen, so nothing shown is contradicted later.
 """
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
-from .model import Outcome, Report
+from .model import Hotspot, Outcome, Report, TargetResult
 from .scrub import clean
 
 
@@ -21,6 +26,7 @@ class View:
         if not self.console.is_terminal:
             self.console.width = max(self.console.width, 140)   # logs: don't fold the table to 80 columns
         self.live = None
+        self.started = time.time()
         self.rows: list[Outcome] = []
         self.progress = None
         self.task = None
@@ -31,7 +37,7 @@ class View:
 
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      console=self.console)
-            self.live = Live(self._render(), console=self.console, refresh_per_second=8, transient=False)
+            self.live = Live(self._render(), console=self.console, refresh_per_second=8, transient=True)
             self.live.start()
 
     # -- events ---------------------------------------------------------------
@@ -56,7 +62,16 @@ class View:
             self.task = self.progress.add_task(f"candidates for {target}", total=total)
             self.live.update(self._render())
 
-    def candidate_done(self, outcome: Outcome) -> None:
+    def hotspots(self, hotspots: list[Hotspot]) -> None:
+        """The profile the targets were chosen from: the top functions and their shares."""
+        from rich.markup import escape
+
+        if not hotspots:
+            return
+        top = ", ".join(f"{h.name} {100 * h.share:.0f}%" for h in hotspots[:8])
+        self.console.print(f"[bold]profile[/bold] (share of the workload's samples): {escape(top)}")
+
+    def judged(self, outcome: Outcome) -> None:
         self.rows.append(outcome)
         if self.live:
             self.progress.advance(self.task)
@@ -66,11 +81,35 @@ class View:
 
             self.console.print(f"  {_fate(outcome)}  {escape(outcome.candidate.origin)}: {escape(outcome.reason)}")
 
-    def close(self, report: Report) -> None:
+    def target_done(self, result: TargetResult) -> None:
+        """The target's final fates replace its judgements in the live table."""
+        from rich.markup import escape
+
+        self.rows = [o for o in self.rows if o.candidate.target != result.target] + list(result.outcomes)
+        if self.live:
+            self.live.update(self._render())
+        if result.skipped:
+            self.console.print(f"[yellow]![/yellow] skipped {escape(result.target.name)}: {escape(result.skipped)}")
+        elif result.winner is not None and not self.live:
+            m = result.winner.measurement
+            self.console.print(f"[bold]»[/bold] {escape(result.target.name)}: [green]kept[/green] "
+                               f"{escape(result.winner.candidate.origin)} {m.speedup:.2f}x [{m.ci[0]:.2f}, {m.ci[1]:.2f}]")
+        elif not self.live:
+            self.console.print(f"[bold]»[/bold] {escape(result.target.name)}: nothing kept")
+
+    def abort(self) -> None:
+        """The run failed: stop the live panel, print nothing more."""
         if self.live:
             self.live.stop()
             self.live = None
-        self.console.print(self._table())
+
+    def close(self, report: Report, report_path: Path | None = None) -> None:
+        if self.live:
+            self.live.stop()
+            self.live = None
+        self.rows = list(report.outcomes)
+        if self.rows:
+            self.console.print(self._table())
         for kept in report.kept:
             where = f"branch {kept.branch}" if kept.branch else "no branch"
             self.console.print(f"[green]kept[/green] {kept.target.name}: {kept.measurement.speedup:.2f}x "
@@ -82,12 +121,19 @@ class View:
                 from rich.markup import escape
 
                 self.console.print(f"  {escape(said)}")
-        if not report.kept:
+        if not report.kept and report.outcomes:
             self.console.print("nothing kept: no candidate was both verified and significantly faster")
+        elif not report.outcomes:
+            self.console.print("no candidate was judged")
         undecided = sum(o.status == "undecided" for o in report.outcomes)
         if undecided:
             self.console.print(f"[yellow]{undecided} candidate(s) undecided[/yellow]: the machine was too busy to "
                                f"tell whether they clear the threshold; run again on a quieter machine")
+        for note in report.notes:
+            self.note(note)
+        elapsed = time.time() - self.started
+        self.console.print(f"{report.status} in {int(elapsed // 60)}m{elapsed % 60:04.1f}s"
+                           + (f"; report: {report_path}" if report_path else ""))
 
     # -- rendering -------------------------------------------------------------
     def _render(self):
@@ -126,7 +172,8 @@ def _evidence_words(reason: str) -> str:
 
 
 def _fate(o: Outcome) -> str:
-    return {"kept": "[green]kept[/green]", "undecided": "[yellow]undecided[/yellow]"}.get(o.status, "[red]rejected[/red]")
+    return {"kept": "[green]kept[/green]", "passed": "[green]passed[/green]",
+            "undecided": "[yellow]undecided[/yellow]"}.get(o.status, "[red]rejected[/red]")
 
 
 def write_json(report: Report, path: Path) -> None:

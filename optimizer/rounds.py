@@ -1,6 +1,7 @@
 """Rounds per target (after SysLLMatic): what to ask the model next, and when to stop.
 
-Round 1 asks every proposer for k candidates. Each later round asks the model
+Round 1 is a request like the others (`first_request`): every proposer is asked
+for k candidates. Each later round asks the model
 to repair up to two rejected near-misses (candidates that failed on behaviour,
 shown the reason and the block trace) and to refine the best kept version
 (shown its measured speedup and its own line profile). The rounds stop when:
@@ -26,10 +27,14 @@ REPAIRS_PER_ROUND = 2
 
 @dataclass(frozen=True)
 class Request:
-    mode: str          # "repair" or "refine"
+    mode: str          # "optimize" (round 1), "repair" or "refine"
     step: str          # e.g. "r2/repair-1": names the request in caches and transcripts
-    outcome: Outcome   # the near-miss to repair, or the kept one to refine
+    outcome: Outcome | None   # the near-miss to repair, or the best one to refine (None in round 1)
     k: int
+
+
+def first_request(k: int) -> Request:
+    return Request("optimize", "r1/optimize", None, k)
 
 
 def next_requests(round_no: int, last_round: list[Outcome], best: Outcome | None, k: int) -> list[Request]:

@@ -8,7 +8,7 @@ import os
 import textwrap
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import AmbiguousTarget, TargetNotFound
 from .model import Target
 
 # Folders that are never the user's own code.
@@ -127,18 +127,18 @@ def index_repo(root: Path) -> list[Target]:
 
 
 def resolve(targets: list[Target], spec: str) -> Target:
-    """Resolve a --target spec; UsageError (exit 2) when unknown or ambiguous."""
+    """Resolve a --target spec; TargetNotFound or AmbiguousTarget otherwise."""
     matches = [t for t in targets if _matches(t, spec)]
     if len(matches) == 1:
         return matches[0]
     if matches:
         listed = ", ".join(f"{t.file}::{t.qualname}" for t in matches)
-        raise UsageError(f"target {spec!r} is ambiguous: {listed}; name one of them")
+        raise AmbiguousTarget(f"target {spec!r} is ambiguous: {listed}; name one of them")
     by_key = {k: t.name for t in targets for k in (t.name, t.qualname)}
     close = difflib.get_close_matches(spec.split("::")[-1].replace(":", "."), sorted(by_key), n=6, cutoff=0.5)
     suggested = list(dict.fromkeys(by_key[k] for k in close))[:4]
     hint = f"; did you mean {', '.join(suggested)}?" if suggested else ""
-    raise UsageError(f"no function {spec!r} in the repository{hint}")
+    raise TargetNotFound(f"no function {spec!r} in the repository{hint}")
 
 
 def _matches(t: Target, spec: str) -> bool:

@@ -146,6 +146,25 @@ def git_repo(path: Path):
     return repo
 
 
+def git_root(path: Path):
+    """(GitPython Repo, the folder's path from its root with a trailing '/' or '',
+    '') for a folder in a git repository with a commit; else (None, '', why not)."""
+    import git
+
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None, "", f"{path} is not in a git repository"
+    if repo.bare or repo.working_tree_dir is None:
+        return None, "", f"{path} is in a bare git repository"
+    try:
+        repo.head.commit
+    except ValueError:
+        return None, "", f"the git repository at {repo.working_tree_dir} has no commit to branch from"
+    rel = path.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+    return repo, "" if rel == "." else rel + "/", ""
+
+
 def is_dirty(repo, rel_path: str) -> bool:
     """Uncommitted changes to rel_path, staged or not (an untracked file counts)."""
     if rel_path in repo.untracked_files:
@@ -153,9 +172,10 @@ def is_dirty(repo, rel_path: str) -> bool:
     return bool(repo.git.status("--porcelain", "--", rel_path).strip())
 
 
-def commit_to_branch(repo, rel_path: str, new_text: str, message: str, branch_stem: str) -> str:
-    """Commit new_text as rel_path on a new branch off HEAD, without touching the
-    working tree, the index or HEAD. Returns the branch name."""
+def commit_to_branch(repo, rel_path: str, new_text: str, message: str, branch_stem: str) -> tuple[str, bool]:
+    """Commit new_text as rel_path on a branch off HEAD, without touching the working
+    tree, the index or HEAD. Returns (the branch's name, whether an existing branch
+    already held exactly this change off this HEAD and was reused)."""
     tmp = tempfile.mkdtemp(prefix="optimize-git-")
     try:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
@@ -166,10 +186,13 @@ def commit_to_branch(repo, rel_path: str, new_text: str, message: str, branch_st
         blob = repo.git.hash_object("-w", "--path", rel_path, content)
         repo.git.update_index("--add", "--cacheinfo", f"{mode},{blob},{rel_path}", env=env)
         tree = repo.git.write_tree(env=env)
+        same = _branch_with(repo, f"optimize/{branch_stem}", tree)
+        if same:
+            return same, True
         commit = repo.git.commit_tree(tree, "-p", "HEAD", "-m", message, env={**env, **_identity(repo)})
         branch = _free_branch(repo, f"optimize/{branch_stem}")
         repo.git.update_ref(f"refs/heads/{branch}", commit)
-        return branch
+        return branch, False
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -181,6 +204,17 @@ def _identity(repo) -> dict[str, str]:
     email = reader.get_value("user", "email", "") or "optimize@localhost"
     return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
             "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+
+def _branch_with(repo, stem: str, tree: str) -> str:
+    """The branch `stem` or `stem-N` whose tip is a child of HEAD with exactly `tree`, if any."""
+    head = repo.head.commit.hexsha
+    for h in repo.heads:
+        if h.name == stem or (h.name.startswith(stem + "-") and h.name[len(stem) + 1:].isdigit()):
+            tip = h.commit
+            if tip.tree.hexsha == tree and [p.hexsha for p in tip.parents] == [head]:
+                return h.name
+    return ""
 
 
 def _free_branch(repo, name: str) -> str:

@@ -45,6 +45,7 @@ class FakeOpenAI:
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.requests: list[dict] = []       # JSON bodies, in arrival order
+        self.pings: list[dict] = []          # the optimizer's preflight requests, apart
         self.served: list[dict] = []         # what was answered: {"status", "prompt_tokens", "completion_tokens"}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -88,9 +89,18 @@ class FakeOpenAI:
             return self._last
 
     def _reply(self, body: dict) -> tuple[int, dict]:
+        prompt = str((body.get("messages") or [{}])[-1].get("content", ""))
+        if prompt == "ping" and body.get("max_tokens") == 1:
+            # The optimizer's preflight (llm.preflight): answered as a real server would,
+            # with the error the next request would get (a bad key, an unknown model),
+            # else a word; it does not use up the queue and is kept apart in `pings`.
+            with self._lock:
+                self.pings.append(body)
+                head = self._queue[0] if self._queue else self._last
+            entry = head if isinstance(head, dict) and head.get("status", 200) != 200 else {"content": "pong"}
+            return self._answer({k: v for k, v in entry.items() if k != "delay"}, body, served=False)
         with self._lock:
             self.requests.append(body)
-        prompt = str((body.get("messages") or [{}])[-1].get("content", ""))
         key = next((k for k in self._by_prompt if k in prompt), None)
         if key is not None:
             with self._lock:
@@ -98,14 +108,16 @@ class FakeOpenAI:
                 entry = queue.popleft() if len(queue) > 1 else queue[0]
         else:
             entry = self._next()
-        if isinstance(entry, str):
-            entry = {"content": entry}
+        return self._answer({"content": entry} if isinstance(entry, str) else entry, body)
+
+    def _answer(self, entry: dict, body: dict, served: bool = True) -> tuple[int, dict]:
         if entry.get("delay"):
             time.sleep(entry["delay"])   # a slow provider, for per-call timeouts
         status = entry.get("status", 200)
         if status != 200:
             with self._lock:
-                self.served.append({"status": status, "prompt_tokens": 0, "completion_tokens": 0})
+                if served:
+                    self.served.append({"status": status, "prompt_tokens": 0, "completion_tokens": 0})
             return status, {"error": {
                 "message": entry.get("message", _MESSAGES.get(status, f"fake error {status}")),
                 "type": _ERROR_TYPES.get(status, "server_error"),
@@ -115,7 +127,8 @@ class FakeOpenAI:
         pt = entry.get("prompt_tokens", self.prompt_tokens)
         ct = entry.get("completion_tokens", self.completion_tokens)
         with self._lock:
-            self.served.append({"status": 200, "prompt_tokens": pt, "completion_tokens": ct})
+            if served:
+                self.served.append({"status": 200, "prompt_tokens": pt, "completion_tokens": ct})
             n = len(self.served)
         return 200, {
             "id": f"chatcmpl-fake{n}",

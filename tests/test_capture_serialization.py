@@ -3,7 +3,6 @@ classes and bound methods are serialized with cloudpickle and replayed; calls th
 cannot be kept are counted with their reason, in the report's notes and the refusal; and
 cheap methods of objects holding a large graph are timed without unpickling the graph
 for every loop."""
-import io
 import json
 import os
 import pickle
@@ -12,15 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 import sandboxes
-from optimizer import loop
-from optimizer.loop import RunConfig
+from optimizer.settings import RunSettings as RunConfig
 from optimizer.measure.runner import MeasureSettings, calibrate
-from optimizer.model import Report
-from optimizer.report import View
-from optimizer.target import index_repo, replace_definition, resolve
+from optimizer.target import index_repo, replace_definition
 from optimizer.verify import capture, equivalence
 from optimizer.verify.capture import Baseline
 from optimizer.verify.equivalence import record_expected
@@ -28,7 +23,7 @@ from optimizer.verify.runs import BOOTSTRAP
 from optimizer.workspace import Workspace
 from repos import make_repo
 from sandboxes import get_sandbox
-from test_loop import QueueProposer
+from doubles import QueueProposer, quiet_view, run_repo
 
 HAS_BWRAP = not sandboxes.bwrap_problem()
 BACKENDS = ["process", pytest.param("bwrap", marks=pytest.mark.skipif(
@@ -182,8 +177,7 @@ def test_the_report_says_why_calls_were_not_captured(tmp_path):
         repo = make_repo(tmp_path / target, UNSERIALIZABLE)
         config = RunConfig(repo=repo, out_dir=tmp_path / f"out-{target}", target=target, sandbox="process",
                            measure=MeasureSettings(rounds=2, max_rounds=2))
-        reports[target] = loop.run(config, [QueueProposer([])], Report(repo=str(repo), model=None),
-                                   View(Console(file=io.StringIO(), force_terminal=False)))
+        reports[target] = run_repo(config, [QueueProposer([])], quiet_view())
     assert "4 calls of u.total (of 5 made) were not captured: 4 held values that cannot be serialized " \
            "(TypeError: cannot pickle 'generator' object)" in reports["u.total"].notes
     assert "skipped u.guarded: called 3 times, but no call could be captured: 3 held values that cannot be " \

@@ -1,19 +1,15 @@
 """The offline catalog on two functions of the corpus (case_studies/catalog), through the
 loop with real capture, verification and measurement: the algorithmic patterns keep
 large verified speedups there (on the calls its bench.py makes). (All 14 functions: benchmarks/catalog_corpus.py.)"""
-import io
 import shutil
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
-from optimizer import loop
-from optimizer.loop import RunConfig
+from optimizer.settings import RunSettings as RunConfig
 from optimizer.measure.runner import MeasureSettings
-from optimizer.model import Report
+from doubles import quiet_view, run_repo
 from optimizer.propose.patterns import PatternProposer
-from optimizer.report import View
 
 pytestmark = pytest.mark.slow
 CORPUS = Path(__file__).resolve().parent.parent / "case_studies" / "catalog"
@@ -26,8 +22,7 @@ def test_the_catalog_keeps_a_verified_speedup(tmp_path, target, pattern):
     shutil.copytree(CORPUS, repo)
     config = RunConfig(repo=repo, out_dir=tmp_path / "out", target=target, bench="python bench.py",
                        measure=MeasureSettings(rounds=3), bench_rounds=3)
-    report = loop.run(config, [PatternProposer()], Report(repo=str(repo), model=None),
-                      View(Console(file=io.StringIO(), force_terminal=False)))
+    report = run_repo(config, [PatternProposer()], quiet_view())
     [kept] = report.kept
     assert pattern in kept.candidate.origin and kept.measurement.ci[0] > 2.0, kept.measurement
     assert not any("bug in the pattern" in n for n in report.notes)

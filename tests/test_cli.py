@@ -68,7 +68,7 @@ def test_failing_suite_is_refused(tmp_path):
 
 def test_help_is_fast_and_does_not_import_litellm():
     code = ("import sys; from optimizer.cli import build_parser; build_parser();"
-            "import optimizer.loop, optimizer.propose.llm; print('litellm' in sys.modules)")
+            "import optimizer.session, optimizer.propose.llm; print('litellm' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip() == "False", r.stderr
     assert optimize("--help").returncode == 0
@@ -111,15 +111,19 @@ def test_bad_model_flags(repo, args, fragment):
 
 
 def test_settings_come_from_flags_then_pyproject_then_environment(repo):
-    from optimizer.cli import _Settings
+    from optimizer.settings import layered
 
-    pick = _Settings({"max_cost": 2.5, "model_rounds": 4}, {"OPTIMIZE_MAX_COST": "9", "OPTIMIZE_MAX_CALLS": "7"})
-    assert pick.get("max_cost", 1.0, float, None) == 1.0          # the flag
-    assert pick.get("max_cost", None, float, None) == 2.5         # [tool.optimize]
-    assert pick.get("max_calls", None, int, None) == 7            # OPTIMIZE_MAX_CALLS
-    assert pick.get("model_timeout", None, float, 120.0) == 120.0
+    (repo / "pyproject.toml").write_text("[tool.optimize]\nmax_cost = 2.5\nmodel_rounds = 4\nmax_calls = 3\n")
+    env = {"OPTIMIZE_MAX_COST": "9", "OPTIMIZE_MAX_CALLS": "7"}
+    values = layered(repo, {"max_cost": 1.0}, env)
+    assert values["max_cost"] == 1.0                                # the flag
+    assert values["model_rounds"] == 4                              # [tool.optimize]
+    assert values["max_calls"] == 7                                 # OPTIMIZE_MAX_CALLS over [tool.optimize]
+    assert values["model_timeout"] == 120.0 and values["min_speedup"] == 1.05   # defaults
     (repo / "pyproject.toml").write_text("[tool.optimize]\nmax_cost = \"lots\"\n")
     _one_line_error(optimize(repo, "--target", "unique_ordered"), "[tool.optimize] max_cost must be a float")
+    (repo / "pyproject.toml").write_text("[tool.optimize]\nmin_sped = 1.2\n")
+    _one_line_error(optimize(repo, "--target", "unique_ordered"), "unknown setting 'min_sped' in [tool.optimize]")
     env = {**os.environ, "OPTIMIZE_MODEL_ROUNDS": "0"}
     (repo / "pyproject.toml").unlink()
-    _one_line_error(optimize(repo, "--target", "unique_ordered", env=env), "--model-rounds must be at least 1")
+    _one_line_error(optimize(repo, "--target", "unique_ordered", env=env), "OPTIMIZE_MODEL_ROUNDS must be at least 1, got 0")

@@ -8,25 +8,21 @@ workspace changed, no connection made, no secret written anywhere.
 """
 from __future__ import annotations
 
-import io
 import os
 import socket
 import threading
 import uuid
 
 import pytest
-from rich.console import Console
 
 import sandboxes
 from hostile import SECRET_NAME, Place, build
-from optimizer import loop
-from optimizer.loop import RunConfig
+from optimizer.settings import RunSettings as RunConfig
 from optimizer.measure.runner import MeasureSettings
 from optimizer.model import Report
-from optimizer.report import View
 from repos import SLOW_REPO, make_repo, tree_state
 from sandboxes.cgroup import PidsGroup
-from test_loop import QueueProposer
+from doubles import QueueProposer, quiet_view, run_repo
 
 pytestmark = pytest.mark.slow
 
@@ -83,9 +79,7 @@ def run_corpus(arena, backend: str, hostile: list, check: bool = True) -> Report
     config = RunConfig(repo=place.repo, out_dir=tmp_path / "out", target="unique_ordered",
                        candidates=len(hostile), sandbox=backend, check_capabilities=check,
                        measure=MeasureSettings(rounds=3, max_rounds=6))
-    report = Report(repo=str(place.repo), model=None)
-    view = View(Console(file=io.StringIO(), force_terminal=False))
-    report = loop.run(config, [QueueProposer([h.source for h in hostile])], report, view)
+    report = run_repo(config, [QueueProposer([h.source for h in hostile])])
 
     assert report.status == "completed" and report.sandbox == backend
     # Never kept; one judged on its timing may end "undecided" on a busy machine

@@ -29,7 +29,7 @@ def closed_port() -> int:
 def test_a_good_server_passes_with_one_tiny_request(fake_openai):
     server = fake_openai(["pong"])
     assert preflight(MODEL, server.base_url, environ={}) is None
-    [body] = server.requests
+    [body] = server.pings
     assert body["max_tokens"] == 1 and body["messages"] == [{"role": "user", "content": "ping"}]
 
 
@@ -38,7 +38,7 @@ def test_refused_credentials_are_an_auth_error(fake_openai):
     with pytest.raises(ProviderAuthError, match=r"^model provider rejected the credentials for openai/fake-model: ") as info:
         preflight(MODEL, server.base_url, environ={})
     assert "\n" not in str(info.value)
-    assert len(server.requests) == 1   # no retries
+    assert len(server.pings) == 1 and not server.requests   # no retries
 
 
 def test_forbidden_is_an_auth_error(fake_openai):
@@ -56,7 +56,7 @@ def test_unknown_model(fake_openai):
     server = fake_openai([{"status": 404}])
     with pytest.raises(UnknownModel, match="does not know openai/fake-model"):
         preflight(MODEL, server.base_url, environ={})
-    assert len(server.requests) == 1
+    assert len(server.pings) == 1 and not server.requests
 
 
 def test_a_closed_port_is_unavailable_and_names_the_url():
@@ -99,4 +99,4 @@ def test_a_silent_server_times_out_as_unavailable():
 def test_passing_server_trouble_does_not_fail(fake_openai, status):
     server = fake_openai([{"status": status}])
     assert preflight(MODEL, server.base_url, environ={}) is None
-    assert len(server.requests) == 1   # no retries: the run's own retries handle these
+    assert len(server.pings) == 1 and not server.requests   # no retries: the run's own retries handle these

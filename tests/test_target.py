@@ -1,6 +1,6 @@
 import pytest
 
-from optimizer.errors import UsageError
+from optimizer.errors import AmbiguousTarget, TargetNotFound
 from optimizer.target import index_repo, module_name, replace_definition, resolve
 from repos import SLOW_REPO, make_repo
 
@@ -43,12 +43,12 @@ def test_resolve_methods(index):
 
 
 def test_ambiguous_lists_matches(index):
-    with pytest.raises(UsageError, match=r"ambiguous: pkg/core.py::total, src/other/mod.py::total"):
+    with pytest.raises(AmbiguousTarget, match=r"ambiguous: pkg/core.py::total, src/other/mod.py::total"):
         resolve(index, "total")
 
 
 def test_unknown_suggests_close_matches(index):
-    with pytest.raises(UsageError, match="did you mean .*unique_ordered"):
+    with pytest.raises(TargetNotFound, match="did you mean .*unique_ordered"):
         resolve(index, "unique_orderd")
 
 

@@ -5,20 +5,15 @@ than the original's) and judged on first calls.
 
 The loop runs with check_capabilities=False: the static capability check may refuse
 some of these shapes before measurement; here measurement itself is under test."""
-import io
 
 import pytest
-from rich.console import Console
 
-from optimizer import loop
-from optimizer.loop import RunConfig
+from optimizer.settings import RunSettings as RunConfig
 from optimizer.measure import stats
 from optimizer.measure.runner import MeasureSettings, TimedOutcomeMismatch, measure
-from optimizer.model import Report
-from optimizer.report import View
 from optimizer.target import replace_definition
 from repos import SLOW_REPO, make_repo
-from test_loop import QueueProposer
+from doubles import QueueProposer, quiet_view, run_repo
 from test_profile_measure import prepared
 
 COLD = "judged on first calls"
@@ -35,8 +30,7 @@ def _run(tmp_path, files, target, sources):
     proposer = QueueProposer([])
     proposer.propose = lambda t, context, k: [
         _candidate(t, f"queue#{i}", src) for i, src in enumerate(sources)]
-    report = loop.run(config, [proposer], Report(repo=str(repo), model=None),
-                      View(Console(file=io.StringIO(), force_terminal=False)))
+    report = run_repo(config, [proposer], quiet_view())
     return {o.candidate.origin: o for o in report.outcomes}
 
 

@@ -2,20 +2,17 @@
 chose that backend; the original's timing copy is guarded; nothing is carried forward."""
 from __future__ import annotations
 
-import io
 
 import pytest
-from rich.console import Console
 
-from optimizer import loop
-from optimizer.loop import RunConfig, runnable_proposers
+from optimizer.session import runnable_proposers
+from optimizer.settings import RunSettings as RunConfig
 from optimizer.measure.runner import MeasureSettings
-from optimizer.model import Report
 from optimizer.propose.patterns import PatternProposer
-from optimizer.report import View
 from repos import SLOW_REPO, make_repo
 from sandboxes import BwrapSandbox, ProcessSandbox
-from test_loop import FAST, QueueProposer
+from doubles import QueueProposer, quiet_view, run_repo
+from test_loop import FAST
 
 
 def test_auto_falling_back_to_the_process_backend_asks_no_model():
@@ -48,8 +45,7 @@ def test_process_backend_guards_the_originals_copy_and_keeps_no_examples(tmp_pat
     repo = make_repo(tmp_path / "r", SLOW_REPO)
     config = RunConfig(repo=repo, out_dir=tmp_path / "out", target="unique_ordered", candidates=10,
                        sandbox="process", check_capabilities=False, measure=MeasureSettings(rounds=3))
-    report = loop.run(config, [QueueProposer([SPOIL_THE_ORIGINAL, FAST])], Report(repo=str(repo), model=None),
-                      View(Console(file=io.StringIO(), force_terminal=False)))
+    report = run_repo(config, [QueueProposer([SPOIL_THE_ORIGINAL, FAST])], quiet_view())
     spoiler, fast = report.outcomes
     assert spoiler.status == "rejected" and spoiler.stage == "integrity"
     assert spoiler.reason == "changed the original's timing copy while it ran: pkg/core.py"
@@ -59,7 +55,7 @@ def test_process_backend_guards_the_originals_copy_and_keeps_no_examples(tmp_pat
 
 
 def test_a_route_granted_only_by_the_originals_module_is_named_in_a_note():
-    from optimizer.loop import _granted_routes_note
+    from optimizer.session import _granted_routes_note
     from optimizer.model import Candidate, Target
 
     target = Target("pkg/core.py", "pkg.core", "f", 1, 2, 0, 10, "def f(x):\n    return x\n", "",

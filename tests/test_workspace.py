@@ -1,7 +1,7 @@
 import subprocess
 
 from optimizer.target import index_repo, replace_definition, resolve
-from optimizer.workspace import Workspace, commit_to_branch, git_repo, is_dirty, unified_diff
+from optimizer.workspace import Workspace, commit_to_branch, git_repo, git_root, is_dirty, unified_diff
 from repos import SLOW_REPO, make_repo, run_git, tree_state
 
 NEW = "def total(xs):\n    return sum(xs, 0)\n"
@@ -51,9 +51,11 @@ def test_commit_to_branch_leaves_tree_index_and_head_alone(tmp_path):
     head = run_git(repo_path, "rev-parse", "HEAD")
     t, _, new = _edit(repo_path)
     repo = git_repo(repo_path)
-    branch = commit_to_branch(repo, t.file, new, "optimize: total", "total")
-    assert branch == "optimize/total"
-    assert commit_to_branch(repo, t.file, new, "again", "total") == "optimize/total-2"
+    branch, reused = commit_to_branch(repo, t.file, new, "optimize: total", "total")
+    assert (branch, reused) == ("optimize/total", False)
+    # a rerun with the same edit reuses the branch; a different edit gets the next name
+    assert commit_to_branch(repo, t.file, new, "again", "total") == ("optimize/total", True)
+    assert commit_to_branch(repo, t.file, new + "\n", "other", "total") == ("optimize/total-2", False)
     assert tree_state(repo_path) == before
     assert run_git(repo_path, "rev-parse", "HEAD") == head
     assert run_git(repo_path, "show", f"{branch}:pkg/core.py") == new
@@ -73,4 +75,13 @@ def test_dirty_detection(tmp_path):
 
 
 def test_plain_folder_is_not_a_git_repo(tmp_path):
-    assert git_repo(make_repo(tmp_path / "p", SLOW_REPO, git=False)) is None
+    folder = make_repo(tmp_path / "p", SLOW_REPO, git=False)
+    assert git_repo(folder) is None
+    repo, prefix, why = git_root(folder)
+    assert repo is None and why == f"{folder} is not in a git repository"
+
+
+def test_a_folder_inside_a_git_repository_maps_to_its_root(tmp_path):
+    root = make_repo(tmp_path / "r", {"lib/" + k: v for k, v in SLOW_REPO.items()})
+    repo, prefix, why = git_root(root / "lib")
+    assert repo is not None and prefix == "lib/" and why == ""

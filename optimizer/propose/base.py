@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
-from ..model import Candidate, Target
+from ..model import Candidate, LLMUsage, Target
 
 
 @dataclass
@@ -47,6 +47,13 @@ class Proposer(Protocol):
     # it runs only in a sandbox that isolates files unless the user chose --sandbox process.
     # True only for the offline catalog, whose rewrites are this package's own code.
     trusted: bool
+    # True where later rounds make sense (a model can repair and refine); the catalog
+    # gives the same rewrites every time, so it is asked in round 1 only.
+    iterative: bool
+    # What it spent (calls, tokens, cost, cached answers); None for a proposer that spends nothing.
+    usage: "LLMUsage | None"
+    # Inputs likely to tell the original and a candidate apart (a model's guess), or None.
+    suggest_inputs: "Callable[[Target, str, str, str], list[str]] | None"
 
     def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:
         """Up to k candidates. Never raises for a bad answer: such a candidate carries `error`."""

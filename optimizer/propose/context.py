@@ -62,7 +62,10 @@ def build_context(sandbox: Sandbox, ws: Workspace, target: Target, baseline: Bas
 def request_context(context: ProposalContext, request: Request, sandbox: Sandbox, ws: Workspace,
                     target: Target, baseline: Baseline, budget: Budget, new_text: str = "") -> ProposalContext:
     """A later round's request: repair a near-miss, or refine the best kept version
-    (`new_text`: its whole file, profiled line by line in a copy of the workspace)."""
+    (`new_text`: its whole file, profiled line by line in a copy of the workspace).
+    Round 1's request is the context as built."""
+    if request.mode == "optimize":
+        return context
     candidate = request.outcome.candidate
     common = dict(step=request.step, previous=candidate.source, previous_imports=candidate.imports,
                   budget=budget.describe(), block_profile="")

@@ -71,9 +71,9 @@ def bundled() -> list[Example]:
 # Edits kept on this machine
 
 def _default_home() -> Path:
-    home = os.environ.get("OPTIMIZE_HOME")
-    # os.path.expanduser never raises (Path.home() does when no home is known).
-    return Path(os.path.expanduser(home)) if home else Path(os.path.expanduser("~/.cache/optimize"))
+    from ..home import home
+
+    return home()
 
 
 def _clean_text(value) -> bool:

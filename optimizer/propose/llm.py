@@ -61,6 +61,7 @@ class LLMProposer:
         self.name = model
         self.model = model
         self.trusted = False
+        self.iterative = True   # a model can repair and refine in later rounds
         self.api_base = api_base
         self.api_key = _api_key(model, api_base, api_key, os.environ)
         self.timeout = timeout
@@ -203,6 +204,7 @@ class ReplayProposer:
         self.transcript = transcript
         self.name = transcript.model or "replay"
         self.trusted = False
+        self.iterative = True   # the recorded run's later rounds are in the transcript too
         self.usage = LLMUsage()
 
     def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:

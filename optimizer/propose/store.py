@@ -24,7 +24,9 @@ from pathlib import Path
 
 
 def optimize_home() -> Path:
-    return Path(os.environ.get("OPTIMIZE_HOME") or Path.home() / ".cache" / "optimize")
+    from ..home import home
+
+    return home()
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sandboxes import Sandbox
 
-from ..errors import UsageError
+from ..errors import WorkloadFailed
 from ..model import Target
 from .runs import python_env
 from .tests import TestRun, run_tests
@@ -115,14 +115,14 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
                       writable=(out_dir,))
     if suite.crashed:
         errors = [ln for ln in suite.result.stdout.splitlines() if ln.startswith("ERROR ")]
-        raise UsageError("the test suite could not run in a copy of the repository: "
+        raise WorkloadFailed("the test suite could not run in a copy of the repository: "
                          + (errors[0] if errors else suite.result.last_line()))
     bench_seconds = 0.0
     if bench:
         env = python_env(base, targets, capture_config=config)
         result = sandbox.run(["sh", "-c", bench], base, env=env, timeout=suite_timeout, writable=(out_dir,))
         if not result.ok:
-            raise UsageError(f"the benchmark command failed (exit {result.returncode}): "
+            raise WorkloadFailed(f"the benchmark command failed (exit {result.returncode}): "
                              + result.last_line())
         bench_seconds = result.seconds
     tests, calls, counts = _merge(out_dir, targets, max_calls)

@@ -65,9 +65,11 @@ def _merge(*groups: tuple[str, ...]) -> tuple[str, ...]:
 
 class PatternProposer:
     name = "patterns"
-    rounds = False     # mechanical: the same rewrites every time; only round 1 asks it
+    iterative = False  # mechanical: the same rewrites every time; only round 1 asks it
     trusted = True     # its rewrites are this package's own code, not a model's: they may run where
-                       # no sandbox isolates files (see loop.run)
+                       # no sandbox isolates files (see session.runnable_proposers)
+    usage = None       # it spends nothing
+    suggest_inputs = None
 
     def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:
         if context.mode != "optimize":

@@ -1,0 +1,85 @@
+"""`optimize run`: the command line's use of the engine, as a function over a Session.
+
+Locate (the named target, else the workload's hotspots) -> capture -> optimize each
+target -> keep its winner on a branch -> a Report. Bad input (an unknown or
+ambiguous name, a module that does not import) raises before any event is emitted.
+Ctrl-C ends the run cleanly: what was verified is kept and the report says the run
+was interrupted.
+"""
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from datetime import datetime, timezone
+
+from . import __version__
+from .keep import BranchKeeper
+from .model import Report, Target
+from .protocols import Keeper, Proposer
+from .session import Session, runnable_proposers
+from .settings import RunSettings
+
+
+def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | None = None,
+        model: str | None = None, keeper: Keeper | None = None) -> Report:
+    """Work on `targets` (default: the session's named target, else the workload's
+    hotspots) and keep each winner through `keeper` (default: a branch and a patch)."""
+    settings, events = session.settings, session.events
+    started = time.time()
+    report = Report(repo=str(settings.repo), model=model, meta=run_meta(settings, started))
+    keeper = keeper or BranchKeeper(settings.repo, settings.out_dir, settings.apply)
+    if targets is None and settings.target:
+        targets = session.locate(settings.target)   # may raise: before anything is shown
+    report.sandbox = session.sandbox.name
+    proposers, refusal = runnable_proposers(proposers, settings.sandbox, session.sandbox)
+    for note in session.notes + ([refusal] if refusal else []):
+        report.notes.append(note)
+        events.note(note)
+    session.notes.clear()
+    try:
+        if targets is None:
+            targets = session.locate_hotspots(settings.max_targets)
+            report.hotspots = session.hotspots
+            events.hotspots(session.hotspots)
+        report.notes.extend(session.notes)
+        for target in targets:
+            result = session.optimize(target, proposers)
+            report.add(result)
+            kept = session.keep(result, keeper)
+            if kept is not None:
+                report.kept.append(kept)
+                report.notes.extend(kept.notes)
+            if result.interrupted:
+                raise KeyboardInterrupt
+        report.status = "completed"
+    except KeyboardInterrupt:
+        report.status = "interrupted"
+        report.notes.append("interrupted: the report holds what was finished; kept edits stay kept")
+    finally:
+        report.meta["duration_s"] = round(time.time() - started, 1)
+    return report
+
+
+def run_meta(settings: RunSettings, started: float) -> dict:
+    """What a report records about the run: the tool, the code and the settings it ran with."""
+    return {
+        "tool_version": __version__,
+        "git_revision": _git_revision(settings.repo),
+        "python": platform.python_version(),
+        "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+        "settings": settings.to_json(),
+    }
+
+
+def _git_revision(repo) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+    return out.stdout.strip() + ("+dirty" if dirty else "")

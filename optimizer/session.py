@@ -1,0 +1,313 @@
+"""The engine: a Session over one repository, one target at a time.
+
+    with Session(settings, events=view) as session:
+        [target] = session.locate("unique_ordered")
+        result = session.optimize(target, [PatternProposer()])
+        if result.winner:
+            session.keep(result, BranchKeeper(settings))
+
+A session owns a private copy of the repository (the user's files are only read),
+the sandbox, and the captured baselines. `locate` finds targets by name, by the
+profile of the workload, or by the lines changed since a git revision; `capture`
+records their calls (more can be captured later); `optimize` proposes, judges and
+chooses, and returns an immutable TargetResult; `keep` hands a result to the
+front end's Keeper. Front ends (cli, review, session REPL) only choose these parts.
+
+Per target: propose round 1 (a target no proposer has a candidate for is skipped
+before the noise calibration), calibrate against an identical copy, judge every
+candidate, choose the winner after each round (choose.py), and ask for repairs and
+refinements while rounds.py says it is worth it. Ctrl-C during `optimize` returns
+what was judged so far, marked interrupted: a verified winner is still kept.
+"""
+from __future__ import annotations
+
+import sys
+import textwrap
+from dataclasses import replace
+
+from sandboxes import Sandbox, capability, get_sandbox
+
+from .choose import choose_winner, final_fates
+from .errors import TargetNotImportable
+from .judge import CandidateJudge
+from .measure.runner import MeasureError, calibrate
+from .model import Candidate, Hotspot, Kept, Outcome, Target, TargetResult
+from .propose.budget import Budget
+from .propose.context import build_context, request_context
+from .propose.examples import KeptExamples
+from .protocols import Events, Judge, Keeper, NullEvents, Proposer
+from .rounds import NEAR_MISS_STAGES, first_request, next_requests, stop_reason
+from .settings import RunSettings
+from .target import index_repo, replace_definition, resolve
+from .verify import Baseline, SearchBudget, TestRun, capture
+from .verify.equivalence import record_expected
+from .verify.evidence import unreached_note
+from .verify.runs import pytest_command, python_env
+from .verify.timeouts import worker_timeout
+from .workspace import Workspace
+
+IMPORT_CHECK_SECONDS = 120
+
+
+class Session:
+    def __init__(self, settings: RunSettings, *, events: Events | None = None, budget: Budget | None = None,
+                 sandbox: Sandbox | None = None):
+        """Copies the repository and picks the sandbox; shows nothing yet (a bad name
+        found by `locate` must fail before any output). `notes` holds what the user
+        should read, starting with a sandbox fallback warning."""
+        self.settings = settings
+        self.events = events or NullEvents()
+        self.budget = budget or Budget()
+        if sandbox is None:
+            sandbox, warning = get_sandbox(settings.sandbox, repo=settings.repo)
+        else:
+            warning = ""
+        self.sandbox = sandbox
+        self.notes: list[str] = [warning] if warning else []
+        self.hotspots: list[Hotspot] = []
+        self.baselines: dict[str, Baseline] = {}
+        self.suite: TestRun | None = None
+        self.ws = Workspace(settings.repo)
+        self._index: list[Target] | None = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.ws.close()
+
+    @property
+    def index(self) -> list[Target]:
+        if self._index is None:
+            self._index = index_repo(self.ws.base)
+        return self._index
+
+    # -- locate -----------------------------------------------------------------------
+    def locate(self, name: str) -> list[Target]:
+        """The function `name` names (func, module.func, module:Class.method,
+        path.py::func), checked to import: TargetNotFound, AmbiguousTarget or
+        TargetNotImportable otherwise."""
+        target = resolve(self.index, name)
+        self._check_imports(target)
+        return [target]
+
+    def locate_hotspots(self, max_targets: int) -> list[Target]:
+        """The repository's functions that take most of the workload's time (--bench,
+        else the tests), best first; `hotspots` keeps the whole ranking."""
+        from profilers import profile, rank
+
+        bench = self.settings.bench
+        workload = ["sh", "-c", bench] if bench else pytest_command([])
+        self.events.stage(f"profiling {'the benchmark' if bench else 'the test suite'}")
+        prof = profile(self.sandbox, self.ws.base, workload, python_env(self.ws.base, self.index))
+        if prof.error:
+            self.notes.append(f"profiling: {prof.error}")
+        self.hotspots = rank(prof, self.ws.base, self.index)
+        if not self.hotspots:
+            self.notes.append("the profile credited no time to the repository's own functions")
+        return [h.target for h in self.hotspots[:max_targets]]
+
+    def locate_changed(self, since: str) -> list[Target]:
+        """The functions and methods the change since git revision `since` touched
+        (changes.py: merge base to the working tree; comments and docstrings alone do not count)."""
+        from .changes import changed_targets
+
+        names = {t.name for t in changed_targets(self.settings.repo, since)}
+        return [t for t in self.index if t.name in names]
+
+    def _check_imports(self, target: Target) -> None:
+        code = f"import importlib; importlib.import_module({target.module!r})"
+        result = self.sandbox.run([sys.executable, "-c", code], self.ws.base, env=python_env(self.ws.base, [target]),
+                                  timeout=IMPORT_CHECK_SECONDS)
+        if not result.ok:
+            raise TargetNotImportable(f"{target.module} (the module of {target.qualname}) does not import: "
+                                      f"{result.last_line()}")
+
+    # -- capture ----------------------------------------------------------------------
+    def capture(self, targets: list[Target]) -> dict[str, Baseline]:
+        """Run the tests (and the benchmark) once with every target not captured yet
+        wrapped; earlier captures are kept."""
+        new = [t for t in targets if t.name not in self.baselines]
+        if new:
+            self.events.stage("running the tests" + (" and the benchmark" if self.settings.bench else "")
+                              + " to capture calls of " + ", ".join(t.qualname for t in new))
+            baselines, self.suite = capture(self.sandbox, self.ws.base, self.ws.scratch("run"), new,
+                                            self.settings.bench, self.settings.max_captured)
+            self.baselines.update(baselines)
+        return {t.name: self.baselines[t.name] for t in targets}
+
+    # -- optimize ---------------------------------------------------------------------
+    def optimize(self, target: Target, proposers: list[Proposer], judge: Judge | None = None,
+                 share: float | None = None) -> TargetResult:
+        """Propose, judge and choose for one target. `judge`: the real one (verification
+        and measurement against the captured baseline) unless given. `share`: the
+        target's share of the workload (from the profile when located by it)."""
+        config, notes = self.settings, []
+        if share is None:
+            share = next((h.share for h in self.hotspots if h.target == target), None)
+        baseline = self.capture([target])[target.name]
+        skipped = self._prepare(baseline, notes)
+        if skipped:
+            return self._skipped(target, notes, skipped)
+        original = self.ws.original_text(target)
+        iterating = any(p.iterative for p in proposers)
+        self.events.stage(f"gathering what the model is shown about {target.qualname}" if iterating else
+                          f"proposing candidates for {target.qualname}")
+        context = build_context(self.sandbox, self.ws, target, baseline, original, share, self.budget,
+                                for_model=iterating)
+        first = first_request(config.candidates)
+        candidates = [c for p in proposers for c in p.propose(target, context, first.k)]
+        if not candidates:
+            return self._skipped(target, notes, _nothing_to_try(target, proposers))
+
+        settings = replace(config.measure, threshold=config.min_speedup,   # extra rounds aim at the decision
+                           timeout=worker_timeout(baseline, config.measure))
+        calibration = None
+        if config.metric == "time" and judge is None:   # instruction counts need no noise calibration
+            self.events.stage(f"measuring this machine's noise: {target.qualname} against an identical copy")
+            copy = self.ws.candidate_copy(target, original)
+            try:
+                settings, calibration, note = calibrate(self.sandbox, self.ws.base, copy, baseline, settings,
+                                                        config.strictness)
+            except MeasureError as exc:
+                return self._skipped(target, notes, f"the original cannot be timed: {exc}")
+            finally:
+                self.ws.discard(copy)
+            notes.extend([note] if note else [])
+        if judge is None:
+            suggest = next((p.suggest_inputs for p in proposers if p.suggest_inputs is not None), None)
+            judge = CandidateJudge(config, self.ws, self.sandbox, baseline, self.suite, settings,
+                                   SearchBudget(config.search_seconds, suggest))
+
+        outcomes: list[Outcome] = []
+        history, round_no, interrupted = [], 1, False
+        try:
+            while candidates:
+                self.events.candidates(target.qualname, len(candidates))
+                this_round = []
+                for candidate in candidates:   # one by one: an interrupt keeps those judged
+                    this_round.append(self._judge(judge, candidate, notes))
+                    outcomes.append(this_round[-1])
+                best = choose_winner(outcomes)
+                history.append(best.measurement.speedup if best else 1.0)
+                round_no += 1
+                stop = stop_reason(round_no, config.model_rounds, self.budget.exhausted, history, share) \
+                    if iterating else "no model"
+                requests = [] if stop else next_requests(round_no, this_round, best, config.candidates)
+                if not requests:
+                    if iterating:
+                        notes.append(f"{target.name}: {round_no - 1} model round(s); stopped: "
+                                     f"{stop or 'nothing left to repair or refine'}")
+                    break
+                candidates = []
+                for request in requests:
+                    best_text = self._new_text(original, best) if request.mode == "refine" else ""
+                    ctx = request_context(context, request, self.sandbox, self.ws, target, baseline,
+                                          self.budget, best_text)
+                    candidates += [c for p in proposers for c in p.propose(target, ctx, request.k)]
+                # outcomes judged so far stay as they are; a later round only adds
+        except KeyboardInterrupt:   # what was judged stays judged; the front end keeps the winner
+            interrupted = True
+            notes.append(f"{target.name}: interrupted; the result holds the candidates judged so far")
+        winner = choose_winner(outcomes)
+        fates = final_fates(outcomes, winner)
+        kept = next((o for o in fates if o.status == "kept"), None)
+        result = TargetResult(target, fates, kept, self._new_text(original, kept) if kept else "", original,
+                              calibration, tuple(notes), rounds=round_no - 1, interrupted=interrupted)
+        self.events.target_done(result)
+        return result
+
+    def _prepare(self, baseline: Baseline, notes: list[str]) -> str:
+        """Record what the original does on its calls; why it cannot be optimized, if so."""
+        notes.extend(baseline.capture_notes())   # calls seen but not captured, and why
+        refusal = baseline.refusal(self.suite.failed() if self.suite else [])
+        if refusal:
+            return refusal
+        if baseline.expected_file is None:   # once per target, however often it is optimized
+            self.events.stage(f"replaying captured and generated calls of {baseline.target.qualname} on the original")
+            notes.extend(record_expected(self.sandbox, self.ws.base, self.ws.scratch("run"), baseline, timeout=900,
+                                         search_seconds=self.settings.search_seconds))
+        if not baseline.workload:
+            return f"no replayable captured calls of {baseline.target.name}: nothing to verify against or measure"
+        unreached = unreached_note(baseline.target.name, baseline.coverage)
+        notes.extend([unreached] if unreached else [])
+        return ""
+
+    def _judge(self, judge: Judge, candidate: Candidate, notes: list[str]) -> Outcome:
+        target = candidate.target
+        self.events.stage(f"verifying and measuring {candidate.origin} ({candidate.step}) for {target.qualname}")
+        outcome = judge.judge(candidate)
+        if outcome.measurement:
+            routes = _granted_routes_note(candidate, self.sandbox)
+            notes.extend([routes] if routes else [])
+        if candidate.origin.startswith("pattern:") and outcome.stage in NEAR_MISS_STAGES:
+            notes.append(f"{candidate.origin} failed verification on {target.name}, so it is a bug "
+                         f"in the pattern's preconditions (not kept): {outcome.reason}")
+        self.events.judged(outcome)
+        return outcome
+
+    def _skipped(self, target: Target, notes: list[str], why: str) -> TargetResult:
+        notes.append(f"skipped {target.name}: {why}")
+        result = TargetResult(target, notes=tuple(notes), skipped=why)
+        self.events.target_done(result)
+        return result
+
+    @staticmethod
+    def _new_text(original: str, outcome: Outcome) -> str:
+        c = outcome.candidate
+        return replace_definition(original, c.target, c.source, c.imports)
+
+    # -- keep -------------------------------------------------------------------------
+    def keep(self, result: TargetResult, keeper: Keeper) -> Kept | None:
+        """Hand the winner to the front end's keeper. A winner verified in a sandbox that
+        isolates files also becomes a slow->fast example that later prompts retrieve."""
+        if result.winner is None:
+            return None
+        kept = keeper.keep(result)
+        if kept is not None and self.settings.objective == "time" and self.sandbox.isolates_files:
+            target, m = result.target, result.winner.measurement
+            KeptExamples().add(target.name, textwrap.dedent(target.source), result.winner.candidate.source,
+                               m.speedup)
+        return kept
+
+
+def runnable_proposers(proposers: list[Proposer], chosen: str, sandbox: Sandbox) -> tuple[list[Proposer], str]:
+    """Model-written code runs only where the sandbox isolates files, unless the user chose
+    the process backend knowingly (--sandbox process). When "auto" fell back to it, the
+    untrusted proposers are not asked at all (no cost, no code), the catalog still runs,
+    and the note says what to do."""
+    if chosen != "auto" or sandbox.isolates_files:
+        return proposers, ""
+    untrusted = [p for p in proposers if not p.trusted]
+    if not untrusted:
+        return proposers, ""
+    names = ", ".join(p.name for p in untrusted)
+    return ([p for p in proposers if p not in untrusted],
+            f"not asking {names}: model-written code runs only in the bwrap sandbox, which cannot run here; "
+            "install bubblewrap (Debian/Ubuntu: apt-get install -y bubblewrap), or pass --sandbox process "
+            "to accept the risk. The offline pattern catalog still runs.")
+
+
+def _nothing_to_try(target: Target, proposers: list[Proposer]) -> str:
+    if not any(p.iterative for p in proposers):
+        return (f"no catalog pattern applies to {target.qualname}; a model (--model) can propose rewrites")
+    names = ", ".join(p.name for p in proposers)
+    return f"no candidate for {target.qualname} from {names}"
+
+
+def _granted_routes_note(candidate: Candidate, sandbox: Sandbox) -> str:
+    """A verified candidate that reaches names the allow-list lets through only because the
+    original's module uses them (os, sys, a third-party module): the report says so."""
+    target = candidate.target
+    routes = capability.granted_routes(target.imports + candidate.imports, candidate.source,
+                                       frozenset({target.package}))
+    if not routes:
+        return ""
+    held = "the bwrap sandbox holds them" if sandbox.isolates_files else \
+        "the process sandbox does not isolate files or the network"
+    return (f"{candidate.origin} ({candidate.step}) for {target.name} passed while using "
+            f"{', '.join(routes[:4])}{' and more' if len(routes) > 4 else ''}: allowed only because the "
+            f"original's module uses them, not by the allow-list; {held}")

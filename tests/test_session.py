@@ -1,0 +1,99 @@
+"""The engine driven from Python (optimizer.session): test doubles for the proposer, the
+judge, the keeper and the events, over a real repository and real capture."""
+import pytest
+
+from doubles import ListKeeper, QueueProposer, RecordingEvents
+from optimizer import Session
+from optimizer.errors import AmbiguousTarget, TargetNotFound, TargetNotImportable
+from optimizer.model import Candidate, Measurement, Outcome
+from optimizer.settings import RunSettings
+from repos import SLOW_REPO, make_repo
+from test_loop import ALSO_FAST, FAST, WRONG
+
+
+class ScriptedJudge:
+    """Judges by a table: source -> (status, speedup, interval); counts its calls."""
+
+    def __init__(self, table):
+        self.table, self.judged = table, []
+
+    def judge(self, candidate):
+        self.judged.append(candidate.origin)
+        status, speedup, ci = self.table[candidate.source]
+        m = Measurement(speedup, ci, 1.0, 1 / speedup, 10) if speedup else None
+        return Outcome(candidate, status, f"scripted {status}", m)
+
+
+class RoundsProposer(QueueProposer):
+    """A model double: round 1 answers the queue; a refine request gets `refined`."""
+
+    iterative = True
+
+    def __init__(self, sources, refined):
+        super().__init__(sources)
+        self.refined, self.requests = refined, []
+
+    def propose(self, target, context, k):
+        self.requests.append(context.step)
+        if context.mode == "refine":
+            return [Candidate(target, "queue#refined", self.refined, step=context.step)]
+        return super().propose(target, context, k) if context.mode == "optimize" else []
+
+
+@pytest.fixture
+def settings(tmp_path):
+    files = {**SLOW_REPO, "pkg/broken.py": "raise RuntimeError('boom at import')\n\n\ndef f(x):\n    return x\n",
+             "pkg/other.py": "def total(x):\n    return x\n"}
+    repo = make_repo(tmp_path / "r", files)
+    return RunSettings(repo=repo, out_dir=tmp_path / "out", search_seconds=0, candidates=3, model_rounds=2)
+
+
+def test_locate_by_name_and_its_errors(settings):
+    with Session(settings) as session:
+        [target] = session.locate("unique_ordered")
+        assert target.name == "pkg.core.unique_ordered"
+        with pytest.raises(TargetNotFound, match="did you mean"):
+            session.locate("uniq_ordered")
+        with pytest.raises(AmbiguousTarget, match="pkg/core.py::total, pkg/other.py::total"):
+            session.locate("total")
+        with pytest.raises(TargetNotImportable, match="pkg.broken .*does not import: RuntimeError: boom at import"):
+            session.locate("pkg.broken.f")
+
+
+def test_a_whole_optimization_with_doubles(settings):
+    """Rounds, the pure winner choice, events after decisions, and the keeper: the judge
+    is scripted, so no timing decides anything here."""
+    events, keeper = RecordingEvents(), ListKeeper()
+    refined = "def unique_ordered(items):\n    return [*dict.fromkeys(items)]\n"
+    judge = ScriptedJudge({WRONG: ("rejected", None, None), FAST: ("passed", 3.0, (2.8, 3.2)),
+                           ALSO_FAST: ("passed", 3.1, (2.9, 3.3)), refined: ("passed", 6.0, (5.8, 6.2))})
+    proposer = RoundsProposer([WRONG, FAST, ALSO_FAST], refined)
+    with Session(settings, events=events) as session:
+        [target] = session.locate("unique_ordered")
+        session.capture([target])
+        assert session.baselines[target.name].n_calls > 0
+        result = session.optimize(target, [proposer], judge=judge)
+        kept = session.keep(result, keeper)
+
+    assert proposer.requests == ["r1/optimize", "r2/refine"]          # round 1 is a request like the others
+    assert judge.judged == ["queue#0", "queue#1", "queue#2", "queue#refined"]
+    assert result.winner.candidate.origin == "queue#refined" and result.winner.status == "kept"
+    assert result.new_text.count("dict.fromkeys") == 1 and "[*dict.fromkeys(items)]" in result.new_text
+    assert [o.status for o in result.outcomes] == ["rejected", "rejected", "rejected", "kept"]
+    assert result.outcomes[1].reason.endswith("but queue#refined was faster")
+    with pytest.raises(AttributeError):
+        result.winner.status = "rejected"                               # results are immutable
+    assert keeper.kept == [result] and kept.candidate.origin == "queue#refined"
+    # events: judgements as made ("passed", never "kept"), the result once decided
+    judged = [v.status for k, v in events.events if k == "judged"]
+    assert judged == ["rejected", "passed", "passed", "passed"]
+    assert [k for k, _ in events.events].count("target_done") == 1 and events.events[-1] == ("target_done", result)
+
+
+def test_no_candidate_skips_the_target_without_calibrating(settings):
+    events = RecordingEvents()
+    with Session(settings, events=events) as session:
+        [target] = session.locate("unique_ordered")
+        result = session.optimize(target, [QueueProposer([])])
+    assert result.skipped and result.winner is None and result.outcomes == ()
+    assert not any("noise" in v for k, v in events.events if k == "stage")
