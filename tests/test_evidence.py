@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.evaluate import evidence_words
+from optimizer.judge import evidence_words
 from optimizer.model import Candidate, Outcome, Verdict
 from optimizer.target import find_in_text, index_repo, replace_definition, resolve
 from optimizer.verify import verify

@@ -230,9 +230,9 @@ def test_a_speedup_the_instruction_count_does_not_back_is_not_kept(tmp_path):
 
 
 def test_without_an_instruction_counter_the_reason_says_there_was_no_second_opinion(tmp_path, monkeypatch):
-    from optimizer import evaluate
+    from optimizer import judge
 
-    monkeypatch.setattr(evaluate, "counter", lambda: None)
+    monkeypatch.setattr(judge, "counter", lambda: None)
     honest = _run(tmp_path, SLOW_REPO, "unique_ordered", [SET_REWRITE])["queue#0"]
     assert honest.status == "kept", honest.reason
     assert "no instruction counter here for a second opinion" in honest.reason

@@ -1,0 +1,113 @@
+"""The command line's promises, in-process (optimizer.cli.main): bad input exits 2 with
+one line before any other output, subcommands, and what a run prints and writes."""
+import json
+import socket
+
+import pytest
+
+from optimizer import __version__
+from optimizer.cli import main
+from repos import SLOW_REPO, make_repo
+
+
+@pytest.fixture
+def repo(tmp_path):
+    files = {**SLOW_REPO, "pkg/other.py": "def total(x):\n    return x\n",
+             "pkg/broken.py": "raise RuntimeError('boom at import')\n\n\ndef f(x):\n    return x\n",
+             "tests/test_other.py": "from pkg.other import total\n\n\ndef test_total():\n    assert total(3) == 3\n"}
+    return make_repo(tmp_path / "r", files)
+
+
+def fails_first(capsys, argv, fragment):
+    """Exit 2, one line on stderr naming the problem, nothing else printed, no run folder."""
+    import os
+    from pathlib import Path
+
+    assert main([str(a) for a in argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("optimize: error: ") and fragment in err, err
+    assert not (Path(os.environ["OPTIMIZE_HOME"]) / "runs").exists()
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"optimize {__version__}"
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    assert "examples:" in text and "exit codes:" in text and "130" in text and "--min-speedup" in text
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["--target", "uniq_ordered"], "no function 'uniq_ordered' in the repository; did you mean pkg.core.unique_ordered"),
+    (["--target", "total"], "ambiguous: pkg/core.py::total, pkg/other.py::total"),
+    (["--target", "pkg.broken.f"], "pkg.broken (the module of f) does not import: RuntimeError: boom at import"),
+    (["--target", "unique_ordered", "--rtol", "2"], "--rtol must be below 1, got 2.0"),
+])
+def test_bad_input_exits_2_before_any_output(capsys, repo, argv, fragment):
+    fails_first(capsys, [repo, *argv], fragment)
+    fails_first(capsys, ["run", repo, *argv], fragment)   # the subcommand is the same command
+
+
+def test_a_bad_setting_names_its_key_and_where(capsys, repo, monkeypatch):
+    (repo / "pyproject.toml").write_text("[tool.optimize]\ncandidate = 3\n")
+    fails_first(capsys, [repo, "--target", "unique_ordered"], "unknown setting 'candidate' in [tool.optimize] of")
+    (repo / "pyproject.toml").write_text("[tool.optimize]\nsandbox = 'docker'\n")
+    fails_first(capsys, [repo], "[tool.optimize] sandbox must be one of auto, bwrap, process, got 'docker'")
+    (repo / "pyproject.toml").unlink()
+    monkeypatch.setenv("OPTIMIZE_MIN_SPEEDUP", "fast")
+    fails_first(capsys, [repo], "OPTIMIZE_MIN_SPEEDUP must be a float, got 'fast'")
+
+
+def test_the_model_endpoint_is_checked_before_the_run(capsys, repo, fake_openai, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{closed.getsockname()[1]}/v1"
+    closed.close()
+    run = [repo, "--target", "unique_ordered", "--model", "openai/fake-model", "--api-base"]
+    fails_first(capsys, [*run, url], f"cannot reach the model endpoint {url}")
+    fails_first(capsys, [*run, fake_openai([{"status": 401}]).base_url], "rejected the credentials")
+    fails_first(capsys, [*run, fake_openai([{"status": 404}]).base_url], "does not know openai/fake-model")
+
+
+@pytest.mark.parametrize("command", ["review", "session"])
+def test_commands_of_later_issues_say_so(capsys, command):
+    assert main([command, "."]) == 2
+    assert "is not available yet" in capsys.readouterr().err
+
+
+def test_a_target_no_proposer_can_rewrite_is_named_and_not_calibrated(capsys, repo, tmp_path):
+    report_path = tmp_path / "out" / "r.json"
+    report_path.parent.mkdir()
+    assert main([str(repo), "--target", "pkg.other:total", "--search-seconds", "0", "--json", str(report_path)]) == 0
+    out = capsys.readouterr().out
+    assert "no catalog pattern applies to total; a model (--model) can propose rewrites" in out
+    assert "noise" not in out and "no candidate was judged" in out and "completed in " in out
+    # --json FILE writes that file (patches would go beside it), not a second report.json
+    assert sorted(p.name for p in report_path.parent.iterdir()) == ["r.json"]
+    report = json.loads(report_path.read_text())
+    meta = report["meta"]
+    assert meta["tool_version"] == __version__ and len(meta["git_revision"]) == 40
+    assert meta["settings"]["target"] == "pkg.other:total" and meta["settings"]["search_seconds"] == 0
+    assert meta["python"].count(".") == 2 and meta["started"] and meta["duration_s"] >= 0
+
+
+def test_show_and_runs_read_the_runs_folder(capsys, tmp_path, monkeypatch):
+    from optimizer.home import runs_dir
+
+    assert main(["show"]) == 2 and "no runs yet" in capsys.readouterr().err
+    folder = runs_dir() / "r-20261130-120000"
+    folder.mkdir(parents=True)
+    (folder / "report.json").write_text(json.dumps({
+        "repo": "/x/r", "status": "completed", "meta": {"started": "2026-11-30T12:00:00+00:00"},
+        "candidates": [{"target": "pkg.f", "origin": "pattern:p", "status": "kept", "speedup": 2.0, "ci": [1.9, 2.1]}],
+        "kept": [{"target": "pkg.f", "speedup": 2.0, "branch": "optimize/f", "patch_file": "/x/pkg.f.patch"}]}))
+    assert main(["show"]) == 0
+    out = capsys.readouterr().out
+    assert "completed, 1 candidate(s), 1 kept" in out and "kept pkg.f: 2.00x -> optimize/f" in out
+    assert main(["show", str(folder), "--json"]) == 0 and json.loads(capsys.readouterr().out)["repo"] == "/x/r"
+    assert main(["runs"]) == 0 and "r-20261130-120000  2026-11-30T12:00:00+00:00  completed  pkg.f 2.00x" in \
+        capsys.readouterr().out
+    assert main(["runs", str(tmp_path)]) == 0 and capsys.readouterr().out.strip() == f"no runs on {tmp_path}"
