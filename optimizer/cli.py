@@ -135,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
-            build_parser().print_help()
-            return 2
+            raise UsageError("name a repository: optimize REPO, or optimize run REPO (optimize --help lists "
+                             "the commands)")
         if args.command in ("review", "session"):
             raise UsageError(f"optimize {args.command} is not available yet; use optimize run")
         if args.command == "show":

@@ -72,6 +72,12 @@ def test_the_model_endpoint_is_checked_before_the_run(capsys, repo, fake_openai,
     fails_first(capsys, [*run, fake_openai([{"status": 404}]).base_url], "does not know openai/fake-model")
 
 
+def test_no_arguments_is_one_line(capsys):
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("optimize: error: name a repository") and err.count("\n") == 1
+
+
 @pytest.mark.parametrize("command", ["review", "session"])
 def test_commands_of_later_issues_say_so(capsys, command):
     assert main([command, "."]) == 2

@@ -65,7 +65,7 @@ def test_markup_in_a_reason_is_shown_as_text_and_does_not_crash_the_view():
     outcome = Outcome(Candidate(TARGET, "model[/]", "def f():\n    pass\n"), "rejected",
                       "tests failed: [/] and [bold red]LOUD[/bold red] and [link=http://x]y[/link]")
     view.stage("verifying model[/] ([/bold])")
-    view.candidate_done(outcome)
+    view.judged(outcome)
     view.note("a note with [/] in it")
     view.close(Report(repo="r", model=None, outcomes=[outcome]))
     text = out.getvalue()
