@@ -236,6 +236,7 @@ GRAPH = {
 }
 
 
+@pytest.mark.slow   # a real measurement: seconds of paired timing
 def test_a_cheap_method_of_a_large_object_is_timed(tmp_path):
     """Each call's arguments hold a 3000-node graph (~80 KB pickled, ~1 ms to unpickle);
     a call takes ~0.2 us. Unpickling it for every loop made the worker time out; now
@@ -346,6 +347,7 @@ ITERATOR_ARGUMENT = {
 }
 
 
+@pytest.mark.slow   # a real measurement: seconds of paired timing
 def test_an_iterator_argument_counts_as_used_up_by_the_call(tmp_path):
     """toolz's countby passes frequencies a map over a lambda. The comparison of the
     arguments before and after the call saw no change in it, so the timing workers shared

@@ -70,6 +70,9 @@ def test_the_model_endpoint_is_checked_before_the_run(capsys, repo, fake_openai,
     fails_first(capsys, [*run, url], f"cannot reach the model endpoint {url}")
     fails_first(capsys, [*run, fake_openai([{"status": 401}]).base_url], "rejected the credentials")
     fails_first(capsys, [*run, fake_openai([{"status": 404}]).base_url], "does not know openai/fake-model")
+    # no key and no server of one's own: said before anything is sent
+    fails_first(capsys, [repo, "--target", "unique_ordered", "--model", "openai/gpt-4.1"],
+                "model openai/gpt-4.1 needs OPENAI_API_KEY")
 
 
 def test_no_arguments_is_one_line(capsys):

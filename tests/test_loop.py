@@ -7,6 +7,10 @@ from optimizer.measure.runner import MeasureSettings
 from optimizer.settings import RunSettings as RunConfig
 from repos import SLOW_REPO, make_repo, run_git
 
+# Real runs of the engine (capture, calibration, paired timing) for what only they
+# show; the same logic with doubles is in test_session.py and runs in the fast subset.
+pytestmark = pytest.mark.slow
+
 FAST = "def unique_ordered(items):\n    return list(dict.fromkeys(items))\n"
 ALSO_FAST = "def unique_ordered(items):\n    seen = set()\n    return [x for x in items if not (x in seen or seen.add(x))]\n"
 WRONG = "def unique_ordered(items):\n    return sorted(set(items))\n"

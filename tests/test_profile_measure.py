@@ -75,6 +75,7 @@ def test_profile_a_real_workload_finds_the_hotspot(tmp_path, use_py_spy):
     assert spots[0].name == "pkg.core.unique_ordered" and spots[0].share > 0.5
 
 
+@pytest.mark.slow   # a real measurement: seconds of paired timing
 def test_measure_sees_a_large_gain_and_not_an_identical_copy(tmp_path):
     with prepared(tmp_path, {**SLOW_REPO, "bench.py": BENCH}, "unique_ordered", "python bench.py") as (ws, sandbox, t, b):
         fast = replace_definition(ws.original_text(t), t,
@@ -105,6 +106,7 @@ CACHED = {
 MEMO = "@functools.lru_cache(maxsize=None)\ndef square_sum(n):\n    return sum(i * i for i in range(n))\n"
 
 
+@pytest.mark.slow   # a real measurement: seconds of paired timing
 def test_a_cache_does_not_fake_speed_when_timed_cold(tmp_path):
     with prepared(tmp_path, CACHED, "square_sum") as (ws, sandbox, t, b):
         cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, MEMO, ("import functools",)))
@@ -120,6 +122,7 @@ def test_a_cache_does_not_fake_speed_when_timed_cold(tmp_path):
             in found.workload and found.workload.endswith("(it caches results between calls)"), found
 
 
+@pytest.mark.slow   # a real measurement: seconds of paired timing
 def test_noise_calibration_against_an_identical_copy(tmp_path):
     from optimizer.measure.runner import calibrate
 

@@ -97,3 +97,21 @@ def test_no_candidate_skips_the_target_without_calibrating(settings):
         result = session.optimize(target, [QueueProposer([])])
     assert result.skipped and result.winner is None and result.outcomes == ()
     assert not any("noise" in v for k, v in events.events if k == "stage")
+
+
+def test_ctrl_c_returns_what_was_judged_and_the_winner_is_kept(settings):
+    """An interrupt while judging the second candidate: the first, passed, still wins."""
+    class InterruptingJudge(ScriptedJudge):
+        def judge(self, candidate):
+            if self.judged:
+                raise KeyboardInterrupt
+            return super().judge(candidate)
+
+    keeper = ListKeeper()
+    judge = InterruptingJudge({FAST: ("passed", 3.0, (2.8, 3.2))})
+    with Session(settings) as session:
+        [target] = session.locate("unique_ordered")
+        result = session.optimize(target, [QueueProposer([FAST, ALSO_FAST])], judge=judge)
+        session.keep(result, keeper)
+    assert result.interrupted and [o.status for o in result.outcomes] == ["kept"]
+    assert keeper.kept == [result] and "interrupted" in result.notes[-1]

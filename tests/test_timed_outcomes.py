@@ -77,6 +77,7 @@ SPOTS_TIMING = ("import sys\n\n\ndef smallest(xs):\n    if 'timeit' in sys.argv[
                 "    return sorted(xs)[0]\n")
 
 
+@pytest.mark.slow   # a real measurement: seconds of paired timing
 def test_a_cheat_in_the_timing_worker_is_caught_by_measure(tmp_path):
     with prepared(tmp_path, SMALL, "smallest") as (ws, sandbox, t, b):
         settings = MeasureSettings(rounds=2, max_rounds=2)
@@ -115,6 +116,7 @@ LAZY = {
 SLOWER_LAZY = ("def evens(xs):\n    return (x for x in xs if sum(1 for _ in range(20)) and x % 2 == 0)\n")
 
 
+@pytest.mark.slow   # a real measurement: seconds of paired timing
 def test_a_returned_generator_is_timed_with_its_work(tmp_path):
     with prepared(tmp_path, LAZY, "evens") as (ws, sandbox, t, b):
         cand = ws.candidate_copy(t, replace_definition(ws.original_text(t), t, SLOWER_LAZY))
@@ -122,6 +124,7 @@ def test_a_returned_generator_is_timed_with_its_work(tmp_path):
         assert m.ci[1] < 0.5, m      # unconsumed, both generators would cost the same: nothing
 
 
+@pytest.mark.slow   # a real measurement: seconds of paired timing
 def test_a_returned_generator_is_counted_with_its_work(tmp_path):
     """The instruction count (--metric instructions, the second opinion) consumes a
     returned iterator too: counting only its creation made every rewrite count 1.00x."""
@@ -229,6 +232,7 @@ def test_a_speedup_the_instruction_count_does_not_back_is_not_kept(tmp_path):
     assert faking.measurement.speedup > 1.05 > faking.measurement.instructions
 
 
+@pytest.mark.slow   # a real measurement: seconds of paired timing
 def test_without_an_instruction_counter_the_reason_says_there_was_no_second_opinion(tmp_path, monkeypatch):
     from optimizer import judge
 
