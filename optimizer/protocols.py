@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 from .propose.base import ProposalContext, Proposer
 
 if TYPE_CHECKING:
-    from .model import Candidate, Kept, Outcome, TargetResult
+    from .model import Candidate, Hotspot, Kept, Outcome, TargetResult
 
 __all__ = ["Events", "Judge", "Keeper", "NullEvents", "ProposalContext", "Proposer", "SuggestInputs"]
 
@@ -44,6 +44,8 @@ class Events(Protocol):
 
     def note(self, text: str) -> None: ...
 
+    def hotspots(self, hotspots: "list[Hotspot]") -> None: ...
+
     def candidates(self, target: str, total: int) -> None: ...
 
     def judged(self, outcome: "Outcome") -> None: ...
@@ -58,6 +60,9 @@ class NullEvents:
         pass
 
     def note(self, text: str) -> None:
+        pass
+
+    def hotspots(self, hotspots: "list[Hotspot]") -> None:
         pass
 
     def candidates(self, target: str, total: int) -> None:
