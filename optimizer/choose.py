@@ -56,7 +56,12 @@ def _overlap(a: Measurement, b: Measurement) -> bool:
 def _why_not(loser: Outcome, winner: Outcome | None) -> str:
     if winner is None:   # cannot happen for a passed one; kept for total functions
         return "but it was not chosen"
-    if _overlap(loser.measurement, winner.measurement) and loser.measurement.speedup > winner.measurement.speedup:
-        return (f"but {winner.candidate.origin} is as fast within the intervals and a smaller change "
+    lm, wm, name = loser.measurement, winner.measurement, winner.candidate.origin
+    if not _overlap(lm, wm):
+        return f"but {name} was faster"
+    if lm.bench is not None and wm.bench is not None and not _overlap(lm.bench, wm.bench):
+        return f"but {name} was as fast on the calls and faster end to end"
+    if change_size(winner) < change_size(loser):
+        return (f"but {name} is as fast within the intervals and a smaller change "
                 f"({change_size(winner)} against {change_size(loser)} changed lines)")
-    return f"but {winner.candidate.origin} was faster"
+    return f"but {name} is as fast within the intervals, as small a change, and measured faster"

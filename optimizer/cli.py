@@ -192,7 +192,9 @@ def _plan(args) -> Plan:
     repo = repo.resolve()
     values = layered(repo, {name: getattr(args, name, None) for name in SPECS})
     if args.json and not args.json.parent.expanduser().resolve().is_dir():
-        raise UsageError(f"cannot write {args.json}: {args.json.parent} is not a directory")
+        parent = args.json.parent
+        raise UsageError(f"cannot write {args.json}: {parent} "
+                         + ("is not a directory" if parent.expanduser().exists() else "does not exist"))
     if values["metric"] == "instructions":
         from .measure.instructions import counter
 
@@ -295,19 +297,27 @@ def _check_apply(settings) -> None:
 
 # -- show, runs --------------------------------------------------------------------------
 def _reports() -> list[Path]:
+    """report.json of every run folder, newest first (error.log for a run that failed)."""
     from .home import runs_dir
 
-    return sorted(runs_dir().glob("*/report.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    found = [d / "report.json" if (d / "report.json").is_file() else d / "error.log"
+             for d in runs_dir().glob("*") if (d / "report.json").is_file() or (d / "error.log").is_file()]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
 def _show(args) -> int:
     if args.run:
+        from .home import runs_dir
+
         path = Path(args.run).expanduser()
+        if not path.exists() and (runs_dir() / args.run).is_dir():   # a name `optimize runs` lists
+            path = runs_dir() / args.run
         path = path / "report.json" if path.is_dir() else path
         if not path.is_file():
-            raise UsageError(f"no report at {path}")
+            log = path.parent / "error.log"
+            raise UsageError(f"no report at {path}" + (f": the run failed, see {log}" if log.is_file() else ""))
     else:
-        found = _reports()
+        found = [p for p in _reports() if p.name == "report.json"]
         if not found:
             raise UsageError("no runs yet on this machine (runs are kept in the runs folder of $OPTIMIZE_HOME)")
         path = found[0]
@@ -325,6 +335,8 @@ def _show(args) -> int:
         print(f"  {c['status']:<9} {c['target']}  {c['origin']}  {speed}")
     for k in data.get("kept", []):
         print(f"kept {k['target']}: {k['speedup']:.2f}x -> {k.get('branch') or 'no branch'}, patch {k['patch_file']}")
+    for note in data.get("notes", []):
+        print(f"! {note}")
     return 0
 
 
@@ -332,6 +344,11 @@ def _runs(args) -> int:
     repo = str(Path(args.repo).expanduser().resolve()) if args.repo else None
     shown = 0
     for path in _reports():
+        if path.name == "error.log":
+            if not repo:
+                print(f"{path.parent.name}  failed: see {path}")
+                shown += 1
+            continue
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):

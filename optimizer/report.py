@@ -27,6 +27,7 @@ class View:
             self.console.width = max(self.console.width, 140)   # logs: don't fold the table to 80 columns
         self.live = None
         self.started = time.time()
+        self.shown: set[str] = set()   # notes already printed: the closing list does not repeat them
         self.rows: list[Outcome] = []
         self.progress = None
         self.task = None
@@ -53,6 +54,7 @@ class View:
     def note(self, text: str) -> None:
         from rich.markup import escape
 
+        self.shown.add(text)
         self.console.print(f"[yellow]![/yellow] {escape(clean(text))}")
 
     def candidates(self, target: str, total: int) -> None:
@@ -89,7 +91,7 @@ class View:
         if self.live:
             self.live.update(self._render())
         if result.skipped:
-            self.console.print(f"[yellow]![/yellow] skipped {escape(result.target.name)}: {escape(result.skipped)}")
+            self.note(f"skipped {result.target.name}: {result.skipped}")
         elif result.winner is not None and not self.live:
             m = result.winner.measurement
             self.console.print(f"[bold]»[/bold] {escape(result.target.name)}: [green]kept[/green] "
@@ -130,7 +132,8 @@ class View:
             self.console.print(f"[yellow]{undecided} candidate(s) undecided[/yellow]: the machine was too busy to "
                                f"tell whether they clear the threshold; run again on a quieter machine")
         for note in report.notes:
-            self.note(note)
+            if note not in self.shown:
+                self.note(note)
         elapsed = time.time() - self.started
         self.console.print(f"{report.status} in {int(elapsed // 60)}m{elapsed % 60:04.1f}s"
                            + (f"; report: {report_path}" if report_path else ""))

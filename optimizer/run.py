@@ -43,6 +43,7 @@ def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | 
             report.hotspots = session.hotspots
             events.hotspots(session.hotspots)
         report.notes.extend(session.notes)
+        session.capture(targets)   # one run of the tests (and the benchmark) for all of them
         for target in targets:
             result = session.optimize(target, proposers)
             report.add(result)
@@ -80,6 +81,6 @@ def _git_revision(repo) -> str | None:
         return None
     if out.returncode != 0:
         return None
-    dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+    dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "."],
                            capture_output=True, text=True, timeout=10).stdout.strip()
     return out.stdout.strip() + ("+dirty" if dirty else "")

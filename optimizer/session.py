@@ -69,6 +69,7 @@ class Session:
         self.suite: TestRun | None = None
         self.ws = Workspace(settings.repo)
         self._index: list[Target] | None = None
+        self._captures = 0
 
     def __enter__(self) -> "Session":
         return self
@@ -134,8 +135,9 @@ class Session:
         if new:
             self.events.stage("running the tests" + (" and the benchmark" if self.settings.bench else "")
                               + " to capture calls of " + ", ".join(t.qualname for t in new))
-            baselines, self.suite = capture(self.sandbox, self.ws.base, self.ws.scratch("run"), new,
-                                            self.settings.bench, self.settings.max_captured)
+            self._captures += 1   # each capture its own folder: its files are merged by target
+            baselines, self.suite = capture(self.sandbox, self.ws.base, self.ws.scratch(f"capture{self._captures}"),
+                                            new, self.settings.bench, self.settings.max_captured)
             self.baselines.update(baselines)
         return {t.name: self.baselines[t.name] for t in targets}
 
@@ -162,6 +164,8 @@ class Session:
         candidates = [c for p in proposers for c in p.propose(target, context, first.k)]
         if not candidates:
             return self._skipped(target, notes, _nothing_to_try(target, proposers))
+        unreached = unreached_note(target.name, baseline.coverage)   # matters once there are candidates
+        notes.extend([unreached] if unreached else [])
 
         settings = replace(config.measure, threshold=config.min_speedup,   # extra rounds aim at the decision
                            timeout=worker_timeout(baseline, config.measure))
@@ -232,8 +236,6 @@ class Session:
                                          search_seconds=self.settings.search_seconds))
         if not baseline.workload:
             return f"no replayable captured calls of {baseline.target.name}: nothing to verify against or measure"
-        unreached = unreached_note(baseline.target.name, baseline.coverage)
-        notes.extend([unreached] if unreached else [])
         return ""
 
     def _judge(self, judge: Judge, candidate: Candidate, notes: list[str]) -> Outcome:

@@ -5,8 +5,9 @@ Every setting that has a flag can come from any layer, except the per-invocation
 actions (`--apply`, `--json`, `--out`, `--record`, `--replay`): a file or an
 environment variable must never edit a working tree or redirect a report
 unasked. An unknown key in `[tool.optimize]` or a bad value anywhere raises
-`BadSetting` naming the key and where it came from. Unknown `OPTIMIZE_*`
-variables are left alone: the environment is shared with other tools.
+`BadSetting` naming the key and where it came from. An `OPTIMIZE_*` variable
+that is a near miss of a setting's name is refused as a typo; other `OPTIMIZE_*`
+names are left alone (OPTIMIZE_HOME, the workers' own).
 """
 from __future__ import annotations
 
@@ -109,6 +110,7 @@ def layered(repo: Path, flags: Mapping[str, Any], environ: Mapping[str, str] = o
     if unknown:
         raise BadSetting(f"unknown setting {unknown[0]!r} in [tool.optimize] of {path}; "
                          f"known: {', '.join(sorted(SPECS))}")
+    _check_environment_names(environ)
     values = {}
     for name, spec in SPECS.items():
         value = spec.default
@@ -120,6 +122,19 @@ def layered(repo: Path, flags: Mapping[str, Any], environ: Mapping[str, str] = o
                 value = spec.check(name, given, where)
         values[name] = value
     return values
+
+
+def _check_environment_names(environ: Mapping[str, str]) -> None:
+    """A misspelt setting in the environment (OPTIMIZE_MIN_SPEEDP) must not pass unnoticed.
+    Other OPTIMIZE_* names are left alone: the tool's own (OPTIMIZE_HOME) and its workers'."""
+    import difflib
+
+    known = [f"OPTIMIZE_{name.upper()}" for name in SPECS]
+    for key in environ:
+        if key.startswith("OPTIMIZE_") and key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
+            if close:
+                raise BadSetting(f"{key} is not a setting; did you mean {close[0]}?")
 
 
 def pyproject_table(repo: Path) -> tuple[dict, Path]:

@@ -58,6 +58,9 @@ def test_a_bad_setting_names_its_key_and_where(capsys, repo, monkeypatch):
     (repo / "pyproject.toml").unlink()
     monkeypatch.setenv("OPTIMIZE_MIN_SPEEDUP", "fast")
     fails_first(capsys, [repo], "OPTIMIZE_MIN_SPEEDUP must be a float, got 'fast'")
+    monkeypatch.delenv("OPTIMIZE_MIN_SPEEDUP")
+    monkeypatch.setenv("OPTIMIZE_MIN_SPEEDP", "1.2")
+    fails_first(capsys, [repo], "OPTIMIZE_MIN_SPEEDP is not a setting; did you mean OPTIMIZE_MIN_SPEEDUP?")
 
 
 def test_the_model_endpoint_is_checked_before_the_run(capsys, repo, fake_openai, monkeypatch):
@@ -117,6 +120,12 @@ def test_show_and_runs_read_the_runs_folder(capsys, tmp_path, monkeypatch):
     out = capsys.readouterr().out
     assert "completed, 1 candidate(s), 1 kept" in out and "kept pkg.f: 2.00x -> optimize/f" in out
     assert main(["show", str(folder), "--json"]) == 0 and json.loads(capsys.readouterr().out)["repo"] == "/x/r"
+    assert main(["show", folder.name]) == 0 and "kept pkg.f" in capsys.readouterr().out   # by the name runs lists
+    failed = runs_dir() / "r-20261130-130000"
+    failed.mkdir()
+    (failed / "error.log").write_text("Traceback ...\n")
+    assert main(["show", failed.name]) == 2 and "the run failed, see" in capsys.readouterr().err
+    assert main(["runs"]) == 0 and f"r-20261130-130000  failed: see {failed / 'error.log'}" in capsys.readouterr().out
     assert main(["runs"]) == 0 and "r-20261130-120000  2026-11-30T12:00:00+00:00  completed  pkg.f 2.00x" in \
         capsys.readouterr().out
     assert main(["runs", str(tmp_path)]) == 0 and capsys.readouterr().out.strip() == f"no runs on {tmp_path}"

@@ -43,7 +43,8 @@ class RoundsProposer(QueueProposer):
 @pytest.fixture
 def settings(tmp_path):
     files = {**SLOW_REPO, "pkg/broken.py": "raise RuntimeError('boom at import')\n\n\ndef f(x):\n    return x\n",
-             "pkg/other.py": "def total(x):\n    return x\n"}
+             "pkg/other.py": "def total(x):\n    return x\n",
+             "tests/test_other.py": "from pkg.other import total\n\n\ndef test_total():\n    assert total(3) == 3\n"}
     repo = make_repo(tmp_path / "r", files)
     return RunSettings(repo=repo, out_dir=tmp_path / "out", search_seconds=0, candidates=3, model_rounds=2)
 
@@ -115,3 +116,12 @@ def test_ctrl_c_returns_what_was_judged_and_the_winner_is_kept(settings):
         session.keep(result, keeper)
     assert result.interrupted and [o.status for o in result.outcomes] == ["kept"]
     assert keeper.kept == [result] and "interrupted" in result.notes[-1]
+
+
+def test_more_targets_can_be_captured_later(settings):
+    with Session(settings) as session:
+        [first] = session.locate("unique_ordered")
+        [second] = session.locate("pkg.other:total")
+        session.capture([first])
+        session.capture([first, second])   # only the new one is captured; the first is kept
+        assert session.baselines[first.name].n_calls > 1 and session.baselines[second.name].n_calls == 1

@@ -249,5 +249,6 @@ def unreached_note(name: str, coverage: dict) -> str:
     if not never:
         return ""
     shown = ", ".join(never[:5]) + (f" and {len(never) - 5} more" if len(never) > 5 else "")
-    return (f"{name}: {len(never)} of {coverage.get('countable', 0)} blocks of the original were never reached "
+    were = "was" if len(never) == 1 else "were"
+    return (f"{name}: {len(never)} of {coverage.get('countable', 0)} blocks of the original {were} never reached "
             f"by a compared call: {shown}. A candidate that changes them is rejected unless --accept-unreached")
