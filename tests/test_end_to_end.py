@@ -83,16 +83,22 @@ def test_offline_case_study_with_bench(tmp_path):
     shutil.copytree(ROOT / "case_studies" / "dedupe", repo)
     make_repo(repo, {})
     report_path = tmp_path / "report.json"
-    r = optimize(repo, "--bench", "python bench.py", "--json", report_path, "--rounds", "3")
+    # one target is enough to see the profile choose it; each passed candidate costs ~30 s
+    # (verification, paired timing, the --bench confirmation, the instruction count)
+    r = optimize(repo, "--bench", "python bench.py", "--json", report_path, "--rounds", "3", "--max-targets", "1")
     assert r.returncode == 0, r.stderr + r.stdout
     assert "no model configured" in r.stdout
+    assert "profile (share of the workload's samples): dedupe.core.unique_ordered" in r.stdout
+    assert [ln.strip() for ln in r.stdout.splitlines()].count("candidates") == 1   # the final table, once
+    assert "completed in " in r.stdout and f"report: {report_path}" in r.stdout
     report = json.loads(report_path.read_text())
     names = [h["name"] for h in report["hotspots"]]
     assert set(names[:2]) == {"dedupe.core.unique_ordered", "dedupe.core.reachable"}
     assert all(c["origin"].startswith("pattern:") for c in report["candidates"])
     kept = {k["target"] for k in report["kept"]}
-    assert "dedupe.core.unique_ordered" in kept
+    assert kept == {"dedupe.core.unique_ordered"}
     assert report["llm"]["calls"] == 0
+    assert report["meta"]["settings"]["max_targets"] == 1 and report["meta"]["settings"]["bench"] == "python bench.py"
 
 
 def test_apply_edits_the_working_tree(tmp_path):
@@ -101,6 +107,7 @@ def test_apply_edits_the_working_tree(tmp_path):
     assert r.returncode == 0, r.stderr + r.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["kept"] and report["kept"][0]["applied"] is True
+    assert not (tmp_path / "report.json").exists()   # --json FILE writes just that file
     assert "seen = []" not in (repo / "pkg/core.py").read_text()
     assert run_git(repo, "status", "--porcelain").strip() == "M pkg/core.py"
 
@@ -116,6 +123,8 @@ def test_plain_folder_gets_a_patch_but_no_branch(tmp_path):
     assert report["sandbox"] == "process" and any("does not isolate" in n for n in report["notes"])
     kept = report["kept"][0]
     assert kept["branch"] is None and Path(kept["patch_file"]).exists()
+    assert f"no branch for pkg.core.unique_ordered: {repo} is not in a git repository; see the patch file" \
+        in report["notes"]
     assert tree_state(repo) == before
 
 
