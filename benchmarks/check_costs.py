@@ -58,7 +58,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BEFORE = "41d42a0^"   # the commit before "Measurement judges what it times ... (#11)"
-MEASUREMENT_FILES = ["optimizer/measure/runner.py", "optimizer/measure/stats.py", "optimizer/evaluate.py",
+MEASUREMENT_FILES = ["optimizer/measure/runner.py", "optimizer/measure/stats.py",
                      "optimizer/verify/bootstrap/timeit_worker.py"]
 
 # Runs inside a tree (cwd), prints one JSON line: per-mode worker wall times and measure() costs.

@@ -235,7 +235,6 @@ def _plan(args) -> Plan:
 
 
 def _run(plan: Plan) -> int:
-    from .model import LLMUsage
     from .propose.budget import Budget
     from .propose.patterns import PatternProposer
     from .report import View, write_json
@@ -274,10 +273,6 @@ def _run(plan: Plan) -> int:
             if report is None:
                 view.abort()
             else:
-                report.llm = LLMUsage()
-                for p in proposers:
-                    if p.usage is not None:
-                        report.llm.add(p.usage)
                 for path in paths:
                     write_json(report, path)
                 view.close(report, paths[0])

@@ -59,6 +59,9 @@ def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | 
         report.notes.append("interrupted: the report holds what was finished; kept edits stay kept")
     finally:
         report.meta["duration_s"] = round(time.time() - started, 1)
+        for proposer in proposers:   # what the model side spent (the catalog spends nothing)
+            if proposer.usage is not None:
+                report.llm.add(proposer.usage)
     return report
 
 
