@@ -294,7 +294,7 @@ def runnable_proposers(proposers: list[Proposer], chosen: str, sandbox: Sandbox)
 
 
 def _nothing_to_try(target: Target, proposers: list[Proposer]) -> str:
-    if not any(p.iterative for p in proposers):
+    if proposers and all(p.trusted and not p.iterative for p in proposers):   # the offline catalog alone
         return (f"no catalog pattern applies to {target.qualname}; a model (--model) can propose rewrites")
     names = ", ".join(p.name for p in proposers)
     return f"no candidate for {target.qualname} from {names}"

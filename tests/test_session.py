@@ -125,3 +125,18 @@ def test_more_targets_can_be_captured_later(settings):
         session.capture([first])
         session.capture([first, second])   # only the new one is captured; the first is kept
         assert session.baselines[first.name].n_calls > 1 and session.baselines[second.name].n_calls == 1
+
+
+def test_run_sums_what_the_proposers_spent_and_records_the_run(settings):
+    from dataclasses import replace as with_
+
+    from optimizer.model import LLMUsage
+    from optimizer.run import run
+
+    spender = QueueProposer([])
+    spender.usage = LLMUsage(calls=2, prompt_tokens=300, completion_tokens=40, cost_usd=0.01, cached=1)
+    with Session(with_(settings, target="unique_ordered")) as session:
+        report = run(session, [spender], model="fake/model")
+    assert report.status == "completed" and report.llm.calls == 2 and report.llm.cached == 1
+    assert report.model == "fake/model" and report.meta["settings"]["target"] == "unique_ordered"
+    assert any(n.startswith("skipped pkg.core.unique_ordered: no candidate") for n in report.notes), report.notes
