@@ -140,3 +140,20 @@ def test_run_sums_what_the_proposers_spent_and_records_the_run(settings):
     assert report.status == "completed" and report.llm.calls == 2 and report.llm.cached == 1
     assert report.model == "fake/model" and report.meta["settings"]["target"] == "unique_ordered"
     assert any(n.startswith("skipped pkg.core.unique_ordered: no candidate") for n in report.notes), report.notes
+
+
+@pytest.mark.slow
+def test_a_whole_optimization_with_the_real_judge(settings):
+    """The same from Python with the real judge: verification and paired timing decide."""
+    from dataclasses import replace as with_
+
+    keeper, events = ListKeeper(), RecordingEvents()
+    with Session(with_(settings, search_seconds=5), events=events) as session:
+        [target] = session.locate("unique_ordered")
+        result = session.optimize(target, [QueueProposer([WRONG, FAST])])
+        kept = session.keep(result, keeper)
+    wrong, fast = result.outcomes
+    assert wrong.status == "rejected" and wrong.stage in ("tests", "equivalence")
+    assert fast.status == "kept" and fast.measurement.ci[0] > 2 and "verified: " in fast.reason
+    assert result.calibration is not None and kept.candidate is fast.candidate
+    assert [v.status for k, v in events.events if k == "judged"] == ["rejected", "passed"]
