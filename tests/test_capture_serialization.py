@@ -319,7 +319,13 @@ def test_cli_times_a_cheap_method_of_a_large_object(tmp_path):
     after 18s'; now the A/A calibration is in the report."""
     repo = make_repo(tmp_path / "g", GRAPH)
     report_path = tmp_path / "report.json"
+    # A candidate to judge (the noise calibration runs only for a target that has one)
+    answer = "```python\ndef degree(self, node):\n    adj = self.adj\n    return len(adj[node])\n```"
+    transcript = tmp_path / "t.json"
+    transcript.write_text(json.dumps({"model": "replayed", "answers": [
+        {"target": "pkg.graph.Graph.degree", "step": "r1/optimize", "sample": 0, "answer": answer}]}))
     r = subprocess.run([sys.executable, "-m", "optimizer", str(repo), "--target", "pkg.graph:Graph.degree",
+                        "--replay", str(transcript), "--candidates", "1", "--model-rounds", "1",
                         "--json", str(report_path), "--out", str(tmp_path / "out")],
                        capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parent.parent)
     assert r.returncode == 0, r.stderr + r.stdout
