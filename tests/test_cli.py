@@ -45,7 +45,7 @@ def test_ambiguous_target_lists_matches(repo):
     (["--candidates", "0"], "--candidates must be at least 1"),
     (["--candidates", "many"], "invalid int value"),
     (["--no-such-flag"], "unrecognized arguments"),
-    (["--json", "/nonexistent/dir/r.json"], "is not a directory"),
+    (["--json", "/nonexistent/dir/r.json"], "/nonexistent/dir does not exist"),
 ])
 def test_bad_flags(repo, args, fragment):
     _one_line_error(optimize(repo, *args), fragment)
