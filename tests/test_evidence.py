@@ -129,7 +129,7 @@ def test_the_note_and_summary_name_the_unreached_blocks():
     cov = {**_coverage(["b0", "b1", "b3"], ("taken",)), "gaps": ["else: line 15 never ran",
                                                                   "if n > 0 (line 12) was never false"]}
     assert unreached_note("m.classify", cov) == (
-        "m.classify: 1 of 4 blocks of the original were never reached by a compared call: else: line 15. "
+        "m.classify: 1 of 4 blocks of the original was never reached by a compared call: else: line 15. "
         "A candidate that changes them is rejected unless --accept-unreached")
     assert summary(cov)["directions_missing"] == 1 and summary(cov)["reached"] == 3
     assert unreached_note("m.classify", _coverage(["b0", "b1", "b2", "b3"])) == ""
@@ -298,7 +298,7 @@ def test_accept_unreached_through_the_cli(tmp_path, fake_openai):
         report = json.loads((out / "report.json").read_text())
         reports[bool(flag)] = [c for c in report["candidates"] if c["origin"] == "openai/fake-model"][0], report
     (strict, report), (weak, weak_report) = reports[False], reports[True]
-    assert f"m.slow_label: 1 of 6 blocks of the original were never reached by a compared call: line {first + 2}. " \
+    assert f"m.slow_label: 1 of 6 blocks of the original was never reached by a compared call: line {first + 2}. " \
         "A candidate that changes them is rejected unless --accept-unreached" in report["notes"], report["notes"]
     assert strict["status"] == "rejected" and \
         strict["reason"] == f"the changed line {first + 2} was never reached by a compared call", strict["reason"]
