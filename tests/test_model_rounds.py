@@ -66,17 +66,19 @@ def test_rounds_cache_and_replay(tmp_path, fake_openai):
 
     sent = len(server.requests)
     again = run(tmp_path, "again", *model)                    # identical rerun: the same questions cached
-    assert again["llm"]["calls"] + again["llm"]["cached"] == first["llm"]["calls"]
+    asked = again["llm"]["calls"] + again["llm"]["cached"]
     # Only the refine request can miss (and the request for inputs telling its answer from the
-    # original): it shows the best kept version, and when the model's dict.fromkeys and the
-    # catalog's set are about as fast, which one wins is the machine's call.
+    # original): it shows the best version so far, and when the model's dict.fromkeys and the
+    # catalog's set are about as fast, which one is refined is the machine's call (choose.py).
+    # The refined answer then applies or not, so the inputs request for it may come or go.
     refined = lambda report: next(c for c in report["candidates"] if c["step"] == "r2/refine")  # noqa: E731
     if again["llm"]["calls"]:
         missed = [r for r in server.requests[sent:] if not _asks_for_inputs(r)]
         assert len(missed) == 1 and "Make it faster still" in missed[0]["messages"][-1]["content"]
         assert again["llm"]["calls"] - len(missed) <= 1
+        assert abs(asked - first["llm"]["calls"]) <= 1
     else:
-        assert refined(again)["source"] == refined(first)["source"]
+        assert asked == first["llm"]["calls"] and refined(again)["source"] == refined(first)["source"]
 
     server.stop()
     replayed = run(tmp_path, "replayed", "--replay", tmp_path / "t.json", "--model-rounds", "2",
