@@ -41,6 +41,7 @@ def _pattern_inputs() -> list[tuple[str, str]]:
     return found
 
 
+@pytest.mark.slow   # every pattern of the catalog on every example file: seconds
 def test_every_rewrite_of_the_pattern_catalog_is_accepted(tmp_path):
     applied: set[str] = set()
     rewrites = 0

@@ -34,6 +34,7 @@ def test_result_of_a_normal_run(sandbox, tmp_path):
     assert r.limit == "" and 1_000_000 < r.peak_bytes < 1_000_000_000   # a Python process, in bytes
 
 
+@pytest.mark.slow   # waits out a real timeout in each backend
 def test_timeout_kills_everything_it_started(sandbox, tmp_path):
     """Even a grandchild that left the process group with setsid()."""
     marker = tmp_path / "child.pid"
