@@ -212,7 +212,6 @@ class Session:
                     ctx = request_context(context, request, self.sandbox, self.ws, target, baseline,
                                           self.budget, best_text)
                     candidates += [c for p in proposers for c in p.propose(target, ctx, request.k)]
-                # outcomes judged so far stay as they are; a later round only adds
         except KeyboardInterrupt:   # what was judged stays judged; the front end keeps the winner
             interrupted = True
             notes.append(f"{target.name}: interrupted; the result holds the candidates judged so far")
