@@ -76,19 +76,12 @@ def changed_targets(repo: Path, since: str, index: list[Target] | None = None) -
 
 def _open(path: Path):
     """(git.Repo, `path` relative to its work tree, '/'-separated, "" for the root)."""
-    import git
+    from .workspace import git_root
 
-    try:
-        repo = git.Repo(path, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise BadRevision(f"{path} is not inside a git repository") from None
-    if repo.working_tree_dir is None:
-        raise BadRevision(f"{path} is in a bare git repository: there is no working tree to compare")
-    try:
-        sub = path.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
-    except ValueError:
-        raise BadRevision(f"{path} is not inside the work tree of {repo.working_tree_dir}") from None
-    return repo, "" if sub == "." else sub
+    repo, prefix, why_not = git_root(path)
+    if repo is None:
+        raise BadRevision(why_not) from None
+    return repo, prefix.rstrip("/")
 
 
 def _git(repo, *args: str) -> bytes:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .model import Kept, TargetResult
-from .workspace import branch_stem, commit_to_branch, git_root, is_dirty, unified_diff
+from .workspace import branch_stem, commit_to_branch, git_root, has_commit, is_dirty, unified_diff
 
 
 @dataclass
@@ -26,6 +26,8 @@ class BranchKeeper:
         candidate, m = winner.candidate, winner.measurement
         notes: list[str] = []
         git, prefix, why_not = git_root(self.repo)
+        if git is not None and not has_commit(git):
+            git, why_not = None, f"the git repository at {git.working_tree_dir} has no commit to branch from"
         rel_path = prefix + target.file   # the file's path from the git root (patches, commits)
         diff = unified_diff(rel_path, result.original_text, result.new_text)
         self.out_dir.mkdir(parents=True, exist_ok=True)

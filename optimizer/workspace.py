@@ -129,40 +129,30 @@ def unified_diff(rel_path: str, old: str, new: str) -> str:
 
 # --- git -------------------------------------------------------------------------
 
-def git_repo(path: Path):
-    """The GitPython Repo whose work tree is exactly `path`, or None for a plain folder."""
-    import git
-
-    try:
-        repo = git.Repo(path)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return None
-    if repo.bare or Path(repo.working_tree_dir).resolve() != path.resolve():
-        return None
-    try:
-        repo.head.commit
-    except ValueError:   # no commits yet: nothing to branch from
-        return None
-    return repo
-
-
 def git_root(path: Path):
-    """(GitPython Repo, the folder's path from its root with a trailing '/' or '',
-    '') for a folder in a git repository with a commit; else (None, '', why not)."""
+    """(GitPython Repo, the folder's path from the work tree's root with a trailing '/'
+    or '', '') for a folder inside a git work tree; else (None, '', why not)."""
     import git
 
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return None, "", f"{path} is not in a git repository"
+        return None, "", f"{path} is not inside a git repository"
     if repo.bare or repo.working_tree_dir is None:
         return None, "", f"{path} is in a bare git repository"
     try:
-        repo.head.commit
+        rel = path.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
     except ValueError:
-        return None, "", f"the git repository at {repo.working_tree_dir} has no commit to branch from"
-    rel = path.resolve().relative_to(Path(repo.working_tree_dir).resolve()).as_posix()
+        return None, "", f"{path} is not inside the work tree of {repo.working_tree_dir}"
     return repo, "" if rel == "." else rel + "/", ""
+
+
+def has_commit(repo) -> bool:
+    try:
+        repo.head.commit
+    except ValueError:   # no commits yet
+        return False
+    return True
 
 
 def is_dirty(repo, rel_path: str) -> bool:

@@ -123,7 +123,7 @@ def test_plain_folder_gets_a_patch_but_no_branch(tmp_path):
     assert report["sandbox"] == "process" and any("does not isolate" in n for n in report["notes"])
     kept = report["kept"][0]
     assert kept["branch"] is None and Path(kept["patch_file"]).exists()
-    assert f"no branch for pkg.core.unique_ordered: {repo} is not in a git repository; see the patch file" \
+    assert f"no branch for pkg.core.unique_ordered: {repo} is not inside a git repository; see the patch file" \
         in report["notes"]
     assert tree_state(repo) == before
 

@@ -37,5 +37,5 @@ def test_a_plain_folder_says_why_there_is_no_branch(tmp_path):
     folder = make_repo(tmp_path / "plain", SLOW_REPO, git=False)
     kept = BranchKeeper(folder, tmp_path / "out").keep(result_for(folder))
     assert kept.branch is None
-    assert kept.notes == (f"no branch for pkg.core.unique_ordered: {folder} is not in a git repository; "
+    assert kept.notes == (f"no branch for pkg.core.unique_ordered: {folder} is not inside a git repository; "
                           "see the patch file",)

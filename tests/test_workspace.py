@@ -1,7 +1,7 @@
 import subprocess
 
 from optimizer.target import index_repo, replace_definition, resolve
-from optimizer.workspace import Workspace, commit_to_branch, git_repo, git_root, is_dirty, unified_diff
+from optimizer.workspace import Workspace, commit_to_branch, git_root, is_dirty, unified_diff
 from repos import SLOW_REPO, make_repo, run_git, tree_state
 
 NEW = "def total(xs):\n    return sum(xs, 0)\n"
@@ -50,7 +50,7 @@ def test_commit_to_branch_leaves_tree_index_and_head_alone(tmp_path):
     before = tree_state(repo_path)
     head = run_git(repo_path, "rev-parse", "HEAD")
     t, _, new = _edit(repo_path)
-    repo = git_repo(repo_path)
+    repo = git_root(repo_path)[0]
     branch, reused = commit_to_branch(repo, t.file, new, "optimize: total", "total")
     assert (branch, reused) == ("optimize/total", False)
     # a rerun with the same edit reuses the branch; a different edit gets the next name
@@ -66,7 +66,7 @@ def test_commit_to_branch_leaves_tree_index_and_head_alone(tmp_path):
 
 def test_dirty_detection(tmp_path):
     repo_path = make_repo(tmp_path / "r", SLOW_REPO)
-    repo = git_repo(repo_path)
+    repo = git_root(repo_path)[0]
     assert not is_dirty(repo, "pkg/core.py")
     (repo_path / "pkg/core.py").write_text("# edited\n")
     assert is_dirty(repo, "pkg/core.py")
@@ -76,9 +76,8 @@ def test_dirty_detection(tmp_path):
 
 def test_plain_folder_is_not_a_git_repo(tmp_path):
     folder = make_repo(tmp_path / "p", SLOW_REPO, git=False)
-    assert git_repo(folder) is None
     repo, prefix, why = git_root(folder)
-    assert repo is None and why == f"{folder} is not in a git repository"
+    assert repo is None and why == f"{folder} is not inside a git repository"
 
 
 def test_a_folder_inside_a_git_repository_maps_to_its_root(tmp_path):
