@@ -226,8 +226,6 @@ def _plan(args) -> Plan:
     out_dir = args.out or (json_path.parent if json_path else
                            runs_dir() / f"{repo.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     settings = run_settings(values, repo, out_dir.expanduser().resolve(), apply=args.apply)
-    if settings.apply and settings.target:
-        _check_apply(settings)
     if model and not transcript:
         preflight(model, api_base, timeout=min(10.0, values["model_timeout"]))
     return Plan(settings, model, api_base, transcript, args.record, values["cache"], values["max_calls"],
@@ -264,6 +262,8 @@ def _run(plan: Plan) -> int:
         ([settings.out_dir / "report.json"] if plan.out_given or not plan.json_path else [])
     with Session(settings, budget=budget) as session:
         targets = session.locate(settings.target) if settings.target else None   # bad names: before any output
+        if settings.apply and targets:
+            _check_apply(settings, targets[0])
         view = session.events = View()
         view.stage(intro) if plan.model else view.note(intro)
         report = None
@@ -279,12 +279,10 @@ def _run(plan: Plan) -> int:
     return 130 if report.status == "interrupted" else 0
 
 
-def _check_apply(settings) -> None:
+def _check_apply(settings, target) -> None:
     """--apply refuses up front when the named target's file has uncommitted changes."""
-    from .target import index_repo, resolve
     from .workspace import git_root, is_dirty
 
-    target = resolve(index_repo(settings.repo), settings.target)
     repo, prefix, _ = git_root(settings.repo)
     if repo is not None and is_dirty(repo, prefix + target.file):
         raise UsageError(f"--apply: {target.file} has uncommitted changes; commit or stash them first")

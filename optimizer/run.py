@@ -9,9 +9,9 @@ was interrupted.
 from __future__ import annotations
 
 import platform
-import subprocess
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from . import __version__
 from .keep import BranchKeeper
@@ -19,6 +19,7 @@ from .model import Report, Target
 from .protocols import Keeper, Proposer
 from .session import Session, runnable_proposers
 from .settings import RunSettings
+from .workspace import git_root, has_commit
 
 
 def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | None = None,
@@ -76,14 +77,10 @@ def run_meta(settings: RunSettings, started: float) -> dict:
     }
 
 
-def _git_revision(repo) -> str | None:
-    try:
-        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
+def _git_revision(folder: Path) -> str | None:
+    """HEAD's commit, with "+dirty" when the folder has uncommitted or untracked changes."""
+    repo, prefix, _ = git_root(folder)
+    if repo is None or not has_commit(repo):
         return None
-    if out.returncode != 0:
-        return None
-    dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "."],
-                           capture_output=True, text=True, timeout=10).stdout.strip()
-    return out.stdout.strip() + ("+dirty" if dirty else "")
+    dirty = repo.is_dirty(untracked_files=True, path=prefix or None)
+    return repo.head.commit.hexsha + ("+dirty" if dirty else "")
