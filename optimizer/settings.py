@@ -35,8 +35,8 @@ class Spec:
     positive: bool = False     # numbers must be above 0
     flag: str = ""             # the flag's name when it is not --<name with dashes>
 
-    def check(self, name: str, value: Any, where: str) -> Any:
-        value = self._cast(name, value, where)
+    def check(self, value: Any, where: str) -> Any:
+        value = self._cast(value, where)
         if value is None:
             return None
         if self.choices and value not in self.choices:
@@ -50,7 +50,7 @@ class Spec:
                 raise BadSetting(f"{where} must be below {_num(self.high)}, got {value}")
         return value
 
-    def _cast(self, name: str, value: Any, where: str) -> Any:
+    def _cast(self, value: Any, where: str) -> Any:
         if value is None:
             return None
         if self.kind is bool:
@@ -119,7 +119,7 @@ def layered(repo: Path, flags: Mapping[str, Any], environ: Mapping[str, str] = o
                              (env, environ.get(env)),
                              (flag_name(name), flags.get(name))):
             if given is not None:
-                value = spec.check(name, given, where)
+                value = spec.check(given, where)
         values[name] = value
     return values
 

@@ -14,6 +14,13 @@ def private_optimize_home(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def no_real_keys(monkeypatch):
+    """No provider key or endpoint from the developer's environment."""
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
 def fake_openai():
     """Factory: fake_openai(answers) -> a started FakeOpenAI, stopped at teardown."""
     servers: list[FakeOpenAI] = []

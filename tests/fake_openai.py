@@ -11,6 +11,7 @@ once the queue is drained). An entry is either the answer text, or a dict:
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -31,6 +32,13 @@ _MESSAGES = {
     429: "Rate limit reached for requests",
     500: "The server had an error while processing your request.",
 }
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, read, released): a dead provider."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class FakeOpenAI:

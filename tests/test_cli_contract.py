@@ -1,10 +1,10 @@
 """The command line's promises, in-process (optimizer.cli.main): bad input exits 2 with
 one line before any other output, subcommands, and what a run prints and writes."""
 import json
-import socket
 
 import pytest
 
+from fake_openai import closed_port
 from optimizer import __version__
 from optimizer.cli import main
 from repos import SLOW_REPO, make_repo
@@ -65,10 +65,7 @@ def test_a_bad_setting_names_its_key_and_where(capsys, repo, monkeypatch):
 
 def test_the_model_endpoint_is_checked_before_the_run(capsys, repo, fake_openai, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{closed.getsockname()[1]}/v1"
-    closed.close()
+    url = f"http://127.0.0.1:{closed_port()}/v1"
     run = [repo, "--target", "unique_ordered", "--model", "openai/fake-model", "--api-base"]
     fails_first(capsys, [*run, url], f"cannot reach the model endpoint {url}")
     fails_first(capsys, [*run, fake_openai([{"status": 401}]).base_url], "rejected the credentials")

@@ -1,12 +1,12 @@
 """LLMProposer over real litellm and real HTTP, against the fake OpenAI server."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
 import pytest
 
+from fake_openai import closed_port
 from optimizer.errors import ProviderAuthError, UnknownModel
 from optimizer.model import Target
 from optimizer.propose.base import ProposalContext
@@ -19,10 +19,7 @@ GOOD = "Use the builtin.\n```python\nimport operator\n\ndef total(xs):\n    retu
 GOOD2 = "```python\ndef total(xs):\n    # C loop\n    return sum(xs, 0)\n```"
 
 
-@pytest.fixture(autouse=True)
-def no_real_keys(monkeypatch):
-    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(var, raising=False)
+pytestmark = pytest.mark.usefixtures("no_real_keys")
 
 
 def target() -> Target:
@@ -240,10 +237,7 @@ def test_a_slow_provider_times_out_per_call(fake_openai):
 
 
 def test_a_dead_provider_becomes_error_candidates_not_a_crash():
-    with socket.socket() as s:          # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    p = LLMProposer("openai/fake-model", api_base=f"http://127.0.0.1:{port}/v1", api_key="sk-test", timeout=5,
+    p = LLMProposer("openai/fake-model", api_base=f"http://127.0.0.1:{closed_port()}/v1", api_key="sk-test", timeout=5,
                     num_retries=1, retry_delay=0.0)
     candidates = p.propose(target(), context(), k=2)
     assert len(candidates) == 2 and all(c.error.startswith("model call failed") for c in candidates)

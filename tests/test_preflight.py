@@ -8,22 +8,13 @@ import time
 import pytest
 
 from optimizer.errors import OptimizeError, ProviderAuthError, ProviderUnavailable, UnknownModel
+from fake_openai import closed_port
 from optimizer.propose.llm import preflight
 
 MODEL = "openai/fake-model"
 
 
-@pytest.fixture(autouse=True)
-def no_real_keys(monkeypatch):
-    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(var, raising=False)
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, read, released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.usefixtures("no_real_keys")
 
 
 def test_a_good_server_passes_with_one_tiny_request(fake_openai):

@@ -31,6 +31,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from ..home import home
+
 BUNDLED = "bundled"
 KEPT = "kept on this machine"
 KEPT_FILE = "kept-examples.jsonl"
@@ -70,12 +72,6 @@ def bundled() -> list[Example]:
 # ---------------------------------------------------------------------------
 # Edits kept on this machine
 
-def _default_home() -> Path:
-    from ..home import home
-
-    return home()
-
-
 def _clean_text(value) -> bool:
     """A str that can go into a prompt as UTF-8 (JSON may smuggle in lone surrogates)."""
     if not isinstance(value, str):
@@ -98,7 +94,7 @@ class KeptExamples:
     MAX_LOADED = 500
 
     def __init__(self, path: Path | None = None):
-        self.path = Path(path) if path is not None else _default_home() / KEPT_FILE
+        self.path = Path(path) if path is not None else home() / KEPT_FILE
 
     def _records(self) -> list[dict]:
         """The well-formed records, in file order; unreadable file -> []."""

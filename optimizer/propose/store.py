@@ -22,11 +22,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-
-def optimize_home() -> Path:
-    from ..home import home
-
-    return home()
+from ..home import home
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -39,7 +35,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 class ResponseCache:
     def __init__(self, root: Path | None = None, read: bool = True):
-        self.root = root or optimize_home() / "responses"
+        self.root = root or home() / "responses"
         self.read = read          # False (--no-cache): ask afresh, but store what comes back
 
     @staticmethod
