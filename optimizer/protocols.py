@@ -29,6 +29,12 @@ class Judge(Protocol):
         "undecided". Never raises for the candidate's misbehaviour."""
         ...
 
+    def confirm(self, outcome: "Outcome") -> "Outcome":
+        """A last check of the chosen winner (a "passed" outcome) before it is kept: the
+        outcome, possibly with more said in its reason, or a new "rejected" one, after
+        which the next best is chosen and confirmed in turn."""
+        ...
+
 
 class Keeper(Protocol):
     def keep(self, result: "TargetResult") -> "Kept | None":

@@ -215,13 +215,34 @@ class Session:
         except KeyboardInterrupt:   # what was judged stays judged; the front end keeps the winner
             interrupted = True
             notes.append(f"{target.name}: interrupted; the result holds the candidates judged so far")
-        winner = choose_winner(outcomes)
+        outcomes, winner, confirm_note = self._confirmed_winner(judge, outcomes)
+        if confirm_note:
+            interrupted = True
+            notes.append(confirm_note)
         fates = final_fates(outcomes, winner)
         kept = next((o for o in fates if o.status == "kept"), None)
         result = TargetResult(target, fates, kept, self._new_text(original, kept) if kept else "", original,
                               calibration, tuple(notes), rounds=round_no - 1, interrupted=interrupted)
         self.events.target_done(result)
         return result
+
+    def _confirmed_winner(self, judge: Judge, outcomes: list[Outcome]) -> tuple[list[Outcome], Outcome | None, str]:
+        """The best passed candidate that its judge's last check (`Judge.confirm`)
+        upholds; each one refused is replaced by its new judgement and the next best
+        is tried. Interrupted here, nothing is kept: the winner was not confirmed."""
+        while (winner := choose_winner(outcomes)) is not None:
+            self.events.stage(f"confirming {winner.candidate.origin} ({winner.candidate.step}), the best for "
+                              f"{winner.candidate.target.qualname}")
+            try:
+                confirmed = judge.confirm(winner)
+            except KeyboardInterrupt:
+                return outcomes, None, (f"{winner.candidate.target.name}: interrupted while confirming "
+                                        f"{winner.candidate.origin}; nothing kept")
+            outcomes = [confirmed if o is winner else o for o in outcomes]
+            if confirmed.status == "passed":
+                return outcomes, confirmed, ""
+            self.events.judged(confirmed)
+        return outcomes, None, ""
 
     def _prepare(self, baseline: Baseline, notes: list[str]) -> str:
         """Record what the original does on its calls; why it cannot be optimized, if so."""

@@ -1,5 +1,7 @@
 """The engine driven from Python (optimizer.session): test doubles for the proposer, the
 judge, the keeper and the events, over a real repository and real capture."""
+from dataclasses import replace
+
 import pytest
 
 from doubles import ListKeeper, QueueProposer, RecordingEvents
@@ -12,16 +14,23 @@ from test_loop import ALSO_FAST, FAST, WRONG
 
 
 class ScriptedJudge:
-    """Judges by a table: source -> (status, speedup, interval); counts its calls."""
+    """Judges by a table: source -> (status, speedup, interval); counts its calls.
+    confirm() refuses the sources in `refuse` (as the instruction count's second opinion does)."""
 
-    def __init__(self, table):
-        self.table, self.judged = table, []
+    def __init__(self, table, refuse=()):
+        self.table, self.judged, self.confirmed, self.refuse = table, [], [], refuse
 
     def judge(self, candidate):
         self.judged.append(candidate.origin)
         status, speedup, ci = self.table[candidate.source]
         m = Measurement(speedup, ci, 1.0, 1 / speedup, 10) if speedup else None
         return Outcome(candidate, status, f"scripted {status}", m)
+
+    def confirm(self, outcome):
+        self.confirmed.append(outcome.candidate.origin)
+        if outcome.candidate.source in self.refuse:
+            return replace(outcome, status="rejected", reason="scripted refusal", stage="second opinion")
+        return replace(outcome, reason=f"{outcome.reason}; confirmed")
 
 
 class RoundsProposer(QueueProposer):
@@ -89,6 +98,22 @@ def test_a_whole_optimization_with_doubles(settings):
     judged = [v.status for k, v in events.events if k == "judged"]
     assert judged == ["rejected", "passed", "passed", "passed"]
     assert [k for k, _ in events.events].count("target_done") == 1 and events.events[-1] == ("target_done", result)
+    assert judge.confirmed == ["queue#refined"] and result.winner.reason.endswith("; confirmed")
+
+
+def test_a_winner_its_confirmation_refuses_gives_way_to_the_next_best(settings):
+    """Only the chosen winner is confirmed (the costly second opinion); one refused is
+    rejected with the confirmation's reason and the next best is confirmed in turn."""
+    events = RecordingEvents()
+    judge = ScriptedJudge({FAST: ("passed", 3.0, (2.8, 3.2)), ALSO_FAST: ("passed", 9.0, (8.8, 9.2))},
+                          refuse=(ALSO_FAST,))
+    with Session(settings, events=events) as session:
+        [target] = session.locate("unique_ordered")
+        result = session.optimize(target, [QueueProposer([FAST, ALSO_FAST])], judge=judge)
+    assert judge.confirmed == ["queue#1", "queue#0"]
+    assert [(o.status, o.stage) for o in result.outcomes] == [("kept", ""), ("rejected", "second opinion")]
+    assert result.outcomes[1].reason == "scripted refusal"
+    assert [v.status for k, v in events.events if k == "judged"] == ["passed", "passed", "rejected"]
 
 
 def test_no_candidate_skips_the_target_without_calibrating(settings):

@@ -62,7 +62,10 @@ def counter() -> str | None:
 
 
 def measure_instructions(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
-                         warm: bool = False) -> Measurement:
+                         warm: bool = False, original_counts: dict[str, int] | None = None) -> Measurement:
+    """original_counts: the original's net counts by mode, filled on first use and reused
+    for the target's later candidates (the original's copy does not change: two of the
+    four counter runs per candidate saved)."""
     tool = counter()
     if tool is None:
         raise MeasureError("no instruction counter: install valgrind, or allow perf")
@@ -71,9 +74,15 @@ def measure_instructions(sandbox: Sandbox, base: Path, candidate: Path, baseline
     passes = 2 if warm else 1
     timeout = 60 + 100 * (baseline.startup_seconds + passes * sum(baseline.call_seconds.get(str(i), 0.0) for i in calls))
     mode = "count:warm" if warm else "count"
-    counts = [_count(tool, sandbox, w, baseline, calls, timeout, mode=mode)
-              - _count(tool, sandbox, w, baseline, calls, timeout, make_calls=False, mode=mode)
-              for w in (base, candidate)]
+
+    def net(workspace: Path) -> int:
+        return (_count(tool, sandbox, workspace, baseline, calls, timeout, mode=mode)
+                - _count(tool, sandbox, workspace, baseline, calls, timeout, make_calls=False, mode=mode))
+
+    memo = original_counts if original_counts is not None else {}
+    if mode not in memo:
+        memo[mode] = net(base)
+    counts = [memo[mode], net(candidate)]
     if counts[1] <= 0 or counts[0] <= 0:
         raise MeasureError(f"instruction counts too small to compare: {counts}")
     ratio = counts[0] / counts[1]
