@@ -121,7 +121,7 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
                         "rejected)")
     p.add_argument("--metric", choices=["time", "instructions"],
                    help="time: seconds, side by side (default); instructions: a load-independent count "
-                        "(perf stat, else valgrind's callgrind) on a reduced workload")
+                        "(perf stat, else valgrind's cachegrind) on a reduced workload")
     p.add_argument("--objective", choices=["time", "memory"],
                    help="time: keep faster edits (default); memory: keep edits that cut peak memory "
                         "by --min-speedup without slowing down")
