@@ -5,9 +5,10 @@ choosing among the passed ones is choose.py's, after the fact, and the chosen on
 then gets its second opinion (`confirm`): an instruction count, once per winner
 rather than per passed candidate, since a count under valgrind costs some 20-50
 times the calls plus seconds of start-up (4 counter runs of 1-4 s each on the case
-study, against ~3 s for the whole timing; the original's 2 are reused). The judge also refuses code whose normalised AST it already judged,
-and, where the sandbox does not isolate files, a candidate that changed the
-original's timing copy.
+study, against ~3 s for the whole timing; the original's 2 are reused). The
+judge also refuses code whose normalised AST it already judged, and, where the
+sandbox does not isolate files, a candidate that changed the original's timing
+copy.
 """
 from __future__ import annotations
 
