@@ -103,7 +103,8 @@ def test_offline_case_study_with_bench(tmp_path):
 
 def test_apply_edits_the_working_tree(tmp_path):
     repo = make_repo(tmp_path / "r", SLOW_REPO)
-    r = optimize(repo, "--target", "unique_ordered", "--apply", "--json", tmp_path / "r.json", "--rounds", "3")
+    r = optimize(repo, "--target", "unique_ordered", "--apply", "--json", tmp_path / "r.json", "--rounds", "3",
+                 "--no-second-opinion")   # keeping is under test here (the count: test_timed_outcomes)
     assert r.returncode == 0, r.stderr + r.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["kept"] and report["kept"][0]["applied"] is True
@@ -116,7 +117,7 @@ def test_plain_folder_gets_a_patch_but_no_branch(tmp_path):
     repo = make_repo(tmp_path / "r", SLOW_REPO, git=False)
     before = tree_state(repo)
     r = optimize(repo, "--target", "unique_ordered", "--json", tmp_path / "r.json", "--rounds", "3",
-                 "--sandbox", "process")
+                 "--sandbox", "process", "--no-second-opinion")
     assert r.returncode == 0, r.stderr + r.stdout
     assert "does not isolate the file system or the network" in r.stdout
     report = json.loads((tmp_path / "r.json").read_text())
@@ -177,7 +178,8 @@ def test_method_in_a_src_layout_with_a_model(tmp_path, fake_openai):
     repo = make_repo(tmp_path / "r", SRC_REPO)
     server = fake_openai([METHOD])
     r = optimize(repo, "--target", "wordy.index:Index.common", "--model", "openai/m", "--api-base",
-                 server.base_url, "--candidates", "1", "--json", tmp_path / "r.json", "--rounds", "3")
+                 server.base_url, "--candidates", "1", "--json", tmp_path / "r.json", "--rounds", "3",
+                 "--no-second-opinion")
     assert r.returncode == 0, r.stderr + r.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert [k["target"] for k in report["kept"]] == ["wordy.index.Index.common"], report["candidates"]
