@@ -292,7 +292,9 @@ def test_accept_unreached_through_the_cli(tmp_path, fake_openai):
         env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")}
         r = subprocess.run([sys.executable, "-m", "optimizer", repo, "--target", "slow_label", "--json",
                             out / "report.json", "--model", "openai/fake-model", "--api-base", server.base_url,
-                            "--candidates", "1", "--model-rounds", "1", "--no-cache", *flag],
+                            "--candidates", "1", "--model-rounds", "1", "--no-cache", *flag,
+                            # the flag is under test, not the input search or the instruction count
+                            "--search-seconds", "0", "--no-second-opinion"],
                            capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
         assert r.returncode == 0, r.stderr + r.stdout
         report = json.loads((out / "report.json").read_text())

@@ -20,9 +20,10 @@ EMPTY_BUG = ("def unique_ordered(items):\n    out = [items[0]]\n    seen = {item
 
 
 def _run(tmp_path, sources, **overrides):
+    """Without the winner's instruction count unless asked for (test_timed_outcomes tests it)."""
     repo = make_repo(tmp_path / "r", SLOW_REPO)
     config = RunConfig(repo=repo, out_dir=tmp_path / "out", target="unique_ordered", candidates=10,
-                       measure=MeasureSettings(rounds=3), **overrides)
+                       measure=MeasureSettings(rounds=3), **{"second_opinion": False, **overrides})
     return repo, run_repo(config, [QueueProposer(sources)])
 
 
@@ -78,7 +79,7 @@ def test_bench_confirms_end_to_end_and_peak_memory_is_reported(tmp_path):
     bench = "from pkg.core import unique_ordered\nfor _ in range(5):\n    unique_ordered([i % 500 for i in range(3000)])\n"
     repo = make_repo(tmp_path / "r", {**SLOW_REPO, "bench.py": bench})
     config = RunConfig(repo=repo, out_dir=tmp_path / "out", target="unique_ordered", bench="python bench.py",
-                       bench_rounds=3, measure=MeasureSettings(rounds=3))
+                       bench_rounds=3, measure=MeasureSettings(rounds=3), second_opinion=False)
     report = run_repo(config, [QueueProposer([FAST])])
     [outcome] = report.outcomes
     assert outcome.status == "kept" and "; end to end " in outcome.reason, outcome.reason
