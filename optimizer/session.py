@@ -236,8 +236,10 @@ class Session:
             try:
                 confirmed = judge.confirm(winner)
             except KeyboardInterrupt:
-                return outcomes, None, (f"{winner.candidate.target.name}: interrupted while confirming "
-                                        f"{winner.candidate.origin}; nothing kept")
+                unconfirmed = replace(winner, status="undecided", reason=f"{winner.reason}; not confirmed: interrupted")
+                return ([unconfirmed if o is winner else o for o in outcomes], None,
+                        f"{winner.candidate.target.name}: interrupted while confirming {winner.candidate.origin}; "
+                        "nothing kept")
             outcomes = [confirmed if o is winner else o for o in outcomes]
             if confirmed.status == "passed":
                 return outcomes, confirmed, ""

@@ -33,3 +33,10 @@ def fake_openai():
     yield start
     for server in servers:
         server.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The slow (end-to-end) tests first, in their order: with one worker per core
+    (pytest -n), the long ones start early and the many short ones fill the gaps, instead
+    of a long test started last keeping one core busy alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

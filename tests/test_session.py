@@ -143,6 +143,21 @@ def test_ctrl_c_returns_what_was_judged_and_the_winner_is_kept(settings):
     assert keeper.kept == [result] and "interrupted" in result.notes[-1]
 
 
+def test_ctrl_c_while_confirming_keeps_nothing_for_the_target(settings):
+    """The winner was judged but not confirmed: it is not kept, and the result says why."""
+    class InterruptedConfirmation(ScriptedJudge):
+        def confirm(self, outcome):
+            raise KeyboardInterrupt
+
+    judge = InterruptedConfirmation({FAST: ("passed", 3.0, (2.8, 3.2))})
+    with Session(settings) as session:
+        [target] = session.locate("unique_ordered")
+        result = session.optimize(target, [QueueProposer([FAST])], judge=judge)
+    assert result.interrupted and result.winner is None and [o.status for o in result.outcomes] == ["undecided"]
+    assert result.outcomes[0].reason == "scripted passed; not confirmed: interrupted"
+    assert result.notes[-1] == "pkg.core.unique_ordered: interrupted while confirming queue#0; nothing kept"
+
+
 def test_more_targets_can_be_captured_later(settings):
     with Session(settings) as session:
         [first] = session.locate("unique_ordered")
