@@ -35,8 +35,17 @@ def fake_openai():
         server.stop()
 
 
+def pytest_configure(config):
+    """Under pytest -n, each worker takes one test at a time, in collection order (slow
+    ones first, below), so the long tests spread over the workers. pytest-xdist's default
+    first hands each worker a chunk of a quarter of its share: all the slow tests, here,
+    to one worker. A --maxschedchunk given on the command line wins."""
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1
+
+
 def pytest_collection_modifyitems(config, items):
-    """The slow (end-to-end) tests first, in their order: with one worker per core
-    (pytest -n), the long ones start early and the many short ones fill the gaps, instead
-    of a long test started last keeping one core busy alone at the end."""
+    """The slow (end-to-end) tests first, in their order: with one worker per core the
+    long ones start early and the many short ones fill the gaps, instead of a long test
+    started last keeping one core busy alone at the end."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

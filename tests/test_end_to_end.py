@@ -40,6 +40,7 @@ def test_model_candidates_end_to_end(tmp_path, fake_openai):
     report_path.parent.mkdir()
     r = optimize(repo, "--target", "pkg.core:unique_ordered", "--model", "openai/fake-model",
                  "--api-base", server.base_url, "--json", report_path, "--rounds", "3", "--model-rounds", "1",
+                 "--no-second-opinion",   # the offline run below keeps the default
                  env=cli_env(SECRET_TOKEN="do-not-leak"))   # no key: a local server needs none
     assert r.returncode == 0, r.stderr + r.stdout
     report = json.loads(report_path.read_text())

@@ -20,13 +20,15 @@ COLD = "judged on first calls"
 MISMATCH = "its timed calls behaved differently from the replay: "
 
 
-def _run(tmp_path, files, target, sources):
+def _run(tmp_path, files, target, sources, second_opinion=False):
     """The real loop over a real repo, serving `sources` (str, or (str, imports)).
     accept_unreached: these cheats add branches the compared calls never take, which the
-    evidence check would reject first; here they must reach the timing judge."""
+    evidence check would reject first; here they must reach the timing judge (and the
+    winner's instruction count only where asked for)."""
     repo = make_repo(tmp_path / "r", files)
     config = RunConfig(repo=repo, out_dir=tmp_path / "out", target=target, candidates=20,
-                       measure=MeasureSettings(rounds=3), check_capabilities=False, accept_unreached=True)
+                       measure=MeasureSettings(rounds=3), check_capabilities=False, accept_unreached=True,
+                       second_opinion=second_opinion)
     proposer = QueueProposer([])
     proposer.propose = lambda t, context, k: [
         _candidate(t, f"queue#{i}", src) for i, src in enumerate(sources)]
@@ -228,7 +230,7 @@ def test_a_speedup_the_instruction_count_does_not_back_is_not_kept(tmp_path):
 
     if counter() is None:
         pytest.skip("no instruction counter here (valgrind or perf)")
-    fates = _run(tmp_path, SLOW_REPO, "unique_ordered", [HONEST_SLOWER, FAST_FOR_THE_CLOCK])
+    fates = _run(tmp_path, SLOW_REPO, "unique_ordered", [HONEST_SLOWER, FAST_FOR_THE_CLOCK], second_opinion=True)
     honest, faking = fates["queue#0"], fates["queue#1"]
     assert honest.status == "kept" and "instructions" in honest.reason and "agree" in honest.reason, honest.reason
     assert honest.measurement.instructions > 1.05
@@ -242,7 +244,7 @@ def test_without_an_instruction_counter_the_reason_says_there_was_no_second_opin
     from optimizer import judge
 
     monkeypatch.setattr(judge, "counter", lambda: None)
-    honest = _run(tmp_path, SLOW_REPO, "unique_ordered", [SET_REWRITE])["queue#0"]
+    honest = _run(tmp_path, SLOW_REPO, "unique_ordered", [SET_REWRITE], second_opinion=True)["queue#0"]
     assert honest.status == "kept", honest.reason
     assert "no instruction counter here for a second opinion" in honest.reason
     assert honest.measurement.instructions is None
