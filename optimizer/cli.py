@@ -24,6 +24,7 @@ from sandboxes import BACKENDS, SandboxUnavailable, get_sandbox
 
 from . import __version__
 from .errors import OptimizeError, UsageError
+from .home import runs_dir
 
 if TYPE_CHECKING:
     from .propose.store import Transcript
@@ -162,6 +163,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _new_run_dir(repo: Path) -> Path:
+    """The run's folder in the runs directory, named after the repository and the time,
+    with -2, -3, ... when an earlier run of the same repository started within the same
+    second. Only named here: it is made when the run writes into it, so bad input leaves
+    no folder behind (two runs started in the same instant could still pick one name)."""
+    stem = runs_dir() / f"{repo.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = stem, 1
+    while path.exists():
+        n += 1
+        path = stem.with_name(f"{stem.name}-{n}")
+    return path
+
+
 @dataclass
 class Plan:
     """A checked `optimize run`: the engine's settings and the model side."""
@@ -181,7 +195,6 @@ class Plan:
 
 def _plan(args) -> Plan:
     """Every check of the input, before anything is printed."""
-    from .home import runs_dir
     from .propose.llm import check_credentials, preflight, resolve_model
     from .propose.store import Transcript
     from .settings import SPECS, layered, run_settings
@@ -223,11 +236,10 @@ def _plan(args) -> Plan:
         if args.record and not args.record.expanduser().resolve().parent.is_dir():
             raise UsageError(f"cannot write {args.record}: {args.record.parent} is not a directory")
     json_path = args.json.expanduser().resolve() if args.json else None
-    out_dir = args.out or (json_path.parent if json_path else
-                           runs_dir() / f"{repo.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    settings = run_settings(values, repo, out_dir.expanduser().resolve(), apply=args.apply)
     if model and not transcript:
         preflight(model, api_base, timeout=min(10.0, values["model_timeout"]))
+    out_dir = args.out or (json_path.parent if json_path else _new_run_dir(repo))
+    settings = run_settings(values, repo, out_dir.expanduser().resolve(), apply=args.apply)
     return Plan(settings, model, api_base, transcript, args.record, values["cache"], values["max_calls"],
                 values["max_cost"], values["model_timeout"], json_path, args.out is not None)
 
@@ -291,8 +303,6 @@ def _check_apply(settings, target) -> None:
 # -- show, runs --------------------------------------------------------------------------
 def _reports() -> list[Path]:
     """report.json of every run folder, newest first (error.log for a run that failed)."""
-    from .home import runs_dir
-
     found = [d / "report.json" if (d / "report.json").is_file() else d / "error.log"
              for d in runs_dir().glob("*") if (d / "report.json").is_file() or (d / "error.log").is_file()]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)

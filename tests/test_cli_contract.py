@@ -126,3 +126,15 @@ def test_show_and_runs_read_the_runs_folder(capsys, tmp_path, monkeypatch):
     assert main(["runs"]) == 0 and "r-20261130-120000  2026-11-30T12:00:00+00:00  completed  pkg.f 2.00x" in \
         capsys.readouterr().out
     assert main(["runs", str(tmp_path)]) == 0 and capsys.readouterr().out.strip() == f"no runs on {tmp_path}"
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path, monkeypatch):
+    from optimizer import cli
+
+    monkeypatch.setattr(cli.time, "strftime", lambda fmt: "20261201-120000")
+    first = cli._new_run_dir(tmp_path / "r")
+    assert first.name == "r-20261201-120000" and not first.exists()   # named, made when the run writes
+    first.mkdir(parents=True)
+    second = cli._new_run_dir(tmp_path / "r")
+    second.mkdir()
+    assert second.name == "r-20261201-120000-2" and cli._new_run_dir(tmp_path / "r").name == "r-20261201-120000-3"

@@ -4,6 +4,7 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,11 @@ def test_result_of_a_normal_run(sandbox, tmp_path):
 def test_timeout_kills_everything_it_started(sandbox, tmp_path):
     """Even a grandchild that left the process group with setsid()."""
     marker = tmp_path / "child.pid"
+    # A token of this run in the grandchild's command line: under pytest -n the other
+    # backend's run of this test may have its own grandchild alive at the same time.
+    token = f"time.sleep(60)  # {uuid.uuid4().hex}"
     code = ("import os, subprocess, sys, time;"
-            "p = subprocess.Popen([sys.executable, '-c', 'import os, time; os.setsid(); time.sleep(60)']);"
+            f"p = subprocess.Popen([sys.executable, '-c', 'import os, time; os.setsid(); {token}']);"
             f"open({str(marker)!r}, 'w').write(str(p.pid)); time.sleep(60)")
     start = time.monotonic()
     r = sandbox.run(py(code), tmp_path, timeout=3)
@@ -48,7 +52,7 @@ def test_timeout_kills_everything_it_started(sandbox, tmp_path):
     if sandbox.name == "process" and not HAS_PIDS_CGROUP:
         pytest.skip("without a pids cgroup, a setsid() grandchild escapes the process backend")
     time.sleep(0.3)
-    assert not _alive_with_cmdline("time.sleep(60)")
+    assert not _alive_with_cmdline(token)
 
 
 def _alive_with_cmdline(fragment: str) -> bool:
@@ -87,7 +91,8 @@ def test_cpu_limit(sandbox, tmp_path):
 def test_fork_bomb_is_capped_and_cleaned_up(sandbox, tmp_path):
     if sandbox.name == "process" and not HAS_PIDS_CGROUP:
         pytest.skip("no pids cgroup here; RLIMIT_NPROC does not bind root")
-    code = "import os, time\nwhile True:\n    os.fork()"
+    # unique per run (see test_timeout_kills_everything_it_started): counted by command line
+    code = f"import os, time  # {uuid.uuid4().hex}\nwhile True:\n    os.fork()"
     r = sandbox.run(py(code), tmp_path, limits=Limits(max_processes=64), timeout=20)
     assert not r.ok and r.limit in ("processes", "timeout")
     time.sleep(0.3)
