@@ -68,7 +68,7 @@ class CandidateJudge:
         Without a counter, or with the check turned off (--no-second-opinion), the
         time decision stands and the reason says so."""
         config, m, c = self.config, outcome.measurement, outcome.candidate
-        if not (config.metric == "time" and config.objective == "time") or not config.second_opinion:
+        if not config.winner_is_counted:
             return outcome
         if counter() is None:
             return replace(outcome, reason=f"{outcome.reason}; no instruction counter here for a second opinion")

@@ -231,8 +231,9 @@ class Session:
         upholds; each one refused is replaced by its new judgement and the next best
         is tried. Interrupted here, nothing is kept: the winner was not confirmed."""
         while (winner := choose_winner(outcomes)) is not None:
-            self.events.stage(f"confirming {winner.candidate.origin} ({winner.candidate.step}), the best for "
-                              f"{winner.candidate.target.qualname}")
+            if self.settings.winner_is_counted:
+                self.events.stage(f"confirming {winner.candidate.origin} ({winner.candidate.step}), the best for "
+                                  f"{winner.candidate.target.qualname}")
             try:
                 confirmed = judge.confirm(winner)
             except KeyboardInterrupt:

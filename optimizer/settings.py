@@ -178,6 +178,11 @@ class RunSettings:
     search_seconds: float = 20.0    # per target: the input search at recording, and the per-candidate searches
     second_opinion: bool = True     # a kept time speedup must be backed by the instruction count, where countable
 
+    @property
+    def winner_is_counted(self) -> bool:
+        """The chosen winner gets the instruction count's second opinion: on, for a time speedup."""
+        return self.second_opinion and self.metric == "time" and self.objective == "time"
+
     def to_json(self) -> dict:
         """The settings a report records (what was used, not where it came from)."""
         out = {}

@@ -114,6 +114,17 @@ def test_a_winner_its_confirmation_refuses_gives_way_to_the_next_best(settings):
     assert [(o.status, o.stage) for o in result.outcomes] == [("kept", ""), ("rejected", "second opinion")]
     assert result.outcomes[1].reason == "scripted refusal"
     assert [v.status for k, v in events.events if k == "judged"] == ["passed", "passed", "rejected"]
+    stages = [v for k, v in events.events if k == "stage"]
+    assert [v for v in stages if v.startswith("confirming")] == [
+        "confirming queue#1 (r1/optimize), the best for unique_ordered",
+        "confirming queue#0 (r1/optimize), the best for unique_ordered"]
+
+    # With the count turned off nothing says "confirming" (the judge's confirm stands aside itself)
+    events = RecordingEvents()
+    with Session(replace(settings, second_opinion=False), events=events) as session:
+        [target] = session.locate("unique_ordered")
+        session.optimize(target, [QueueProposer([FAST])], judge=ScriptedJudge({FAST: ("passed", 3.0, (2.8, 3.2))}))
+    assert not any(v.startswith("confirming") for k, v in events.events if k == "stage")
 
 
 def test_no_candidate_skips_the_target_without_calibrating(settings):
