@@ -213,13 +213,14 @@ def test_hidden_caches_are_judged_on_first_calls_and_a_real_gain_is_not(tmp_path
 # Fast whenever a clock times it (dict.fromkeys, faster than the honest rewrite below), the
 # original's own work where instructions are counted: the count modes' workers are the only
 # ones with an argument "count..." ("count:warm").
-FAST_FOR_THE_CLOCK = ("import sys\n\n\ndef unique_ordered(items):\n"
-                      "    if any(a.startswith('count') for a in sys.argv):\n"
-                      + SLOW_BODY.replace("\n    ", "\n        ").replace("    seen", "        seen", 1)
-                      + "    return list(dict.fromkeys(items))\n")
-# Honest, and slower than it could be (a wasted pass): faster than the original, slower than the cheat.
-HONEST_SLOWER = SET_REWRITE.replace("    return out\n", "    for _ in range(3):\n"
-                                    "        out = [item for item in out if item in seen]\n    return out\n")
+FAST_FOR_THE_CLOCK = ("import sys\n\nCOUNTED = any(a.startswith('count') for a in sys.argv)\n\n\n"
+                      "def unique_ordered(items):\n    if not COUNTED:\n        return list(dict.fromkeys(items))\n"
+                      + SLOW_BODY)
+# Honest, and slower than it could be (wasted passes): faster than the original, slower than
+# the cheat, and a larger change. So the cheat is chosen first whether or not the two
+# intervals overlap on a busy machine (equals go to the smaller change: choose.py).
+HONEST_SLOWER = SET_REWRITE.replace("    return out\n", "    # three wasted passes over the result\n"
+                                    + "    out = [item for item in out if item in seen]\n" * 3 + "    return out\n")
 
 
 @pytest.mark.slow
