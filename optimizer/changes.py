@@ -38,8 +38,8 @@ def changed_targets(repo: Path, since: str, index: list[Target] | None = None) -
     git_repo, sub = _open(Path(repo))
     base = _merge_base(git_repo, since)
 
-    changes = _diff(git_repo, base, sub)            # new path -> (old path, changed lines or None: all)
-    for path in _untracked(git_repo, sub):
+    changes = {path: (old, lines) for path, (old, lines, _) in _diff(git_repo, base, sub).items()}
+    for path in _untracked(git_repo, sub):           # new path -> (old path, changed lines or None: all)
         changes.setdefault(path, (path, None))
 
     root = Path(repo)
@@ -104,12 +104,33 @@ def _merge_base(repo, since: str) -> str:
         raise BadRevision(f"{since!r} has no merge base with HEAD (no commit yet, or unrelated histories)") from None
 
 
-def _diff(repo, base: str, sub: str) -> dict[str, tuple[str, set[int]]]:
+def diff_hunks(repo: Path, since: str) -> dict[str, list[tuple[int, int]]]:
+    """The new side's line ranges (first, last) of each hunk of the change, by path from the
+    git root, with 3 lines of context: the lines a pull request's diff shows, where GitHub
+    takes review comments. Untracked files count whole."""
+    git_repo, sub = _open(Path(repo))
+    base = _merge_base(git_repo, since)
+    hunks = {path: ranges for path, (_, _, ranges) in _diff(git_repo, base, sub, context=3).items()}
+    for path in _untracked(git_repo, sub):
+        if path not in hunks:
+            n = len(Path(git_repo.working_tree_dir, path).read_bytes().splitlines())
+            hunks[path] = [(1, max(n, 1))]
+    return hunks
+
+
+def merge_base(repo: Path, since: str) -> str:
+    """The commit `changed_targets` diffs from (BadRevision as it does)."""
+    git_repo, _ = _open(Path(repo))
+    return _merge_base(git_repo, since)
+
+
+def _diff(repo, base: str, sub: str, context: int = 0) -> dict[str, tuple[str, set[int], list[tuple[int, int]]]]:
     """Each file changed from `base` to the working tree under `sub`: new path -> (its path at
-    the base, the new side's line numbers that are added or modified, or that border a deletion)."""
-    out = _git(repo, "diff", "-U0", "--find-renames", "--no-color", "--no-ext-diff", "--no-textconv",
+    the base, the new side's line numbers that are added or modified, or that border a deletion,
+    and each hunk's new-side range (first, last) with `context` lines around it)."""
+    out = _git(repo, "diff", f"-U{context}", "--find-renames", "--no-color", "--no-ext-diff", "--no-textconv",
                "--ignore-submodules", "--src-prefix=a/", "--dst-prefix=b/", base, "--", sub or ".")
-    changes: dict[str, tuple[str, set[int]]] = {}
+    changes: dict[str, tuple[str, set[int], list[tuple[int, int]]]] = {}
     old = new = None
     pending = 0                                      # lines of the current hunk still to skip
     for line in out.split(b"\n"):
@@ -124,7 +145,7 @@ def _diff(repo, base: str, sub: str) -> dict[str, tuple[str, set[int]]]:
         elif line.startswith(b"+++ "):
             new = _path(line[4:], b"b/")
             if new is not None:
-                changes[new] = (old or new, set())
+                changes[new] = (old or new, set(), [])
         elif line.startswith(b"@@ "):
             m = _HUNK.match(line)
             if not m:
@@ -135,6 +156,8 @@ def _diff(repo, base: str, sub: str) -> dict[str, tuple[str, set[int]]]:
             if new is not None:
                 # a pure deletion touches the lines either side of it; the AST comparison sorts them out
                 changes[new][1].update(range(start, start + count) if count else (start, start + 1))
+                if count:
+                    changes[new][2].append((start, start + count - 1))
     return changes
 
 

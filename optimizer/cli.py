@@ -3,7 +3,9 @@
     optimize run REPO [flags]     (also `optimize REPO [flags]`, as before subcommands)
     optimize show [RUN] [--json]  the last run's summary, or one run's
     optimize runs [REPO]          the runs on this machine
-    optimize review / session     the pre-merge bot and the interactive session (not yet)
+    optimize review [REPO]        suggest faster versions of the functions a change touches
+                                  (--base REV locally; --github in Actions: one review on the PR)
+    optimize session              the interactive session (not yet)
 
 Settings come from settings.py's layers (defaults < [tool.optimize] < OPTIMIZE_* < flags).
 Every check of the user's input runs before anything is printed.
@@ -44,6 +46,7 @@ EXAMPLES = """examples:
   optimize case_studies/dedupe --target unique_ordered        offline: the pattern catalog only
   optimize run ./repo --bench "python bench.py" --max-targets 2
   optimize run ./repo --target pkg.mod:Class.method --model openai/gpt-4.1 --max-cost 1
+  optimize review ./repo --base main                          suggestions for this branch, as Markdown
   optimize show                                                the last run
   optimize runs ./repo"""
 
@@ -64,10 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
                                      "repository's functions.", epilog=f"{EXAMPLES}\n\n{EXIT_CODES}",
                          formatter_class=fmt)
     _run_arguments(run)
-    for name, what in (("review", "suggest faster versions of the functions a change touches (not available yet)"),
-                       ("session", "an interactive session steered by you (not available yet)")):
-        s = sub.add_parser(name, help=what, description=what)
-        s.add_argument("rest", nargs=argparse.REMAINDER)
+    review = sub.add_parser("review", help="suggest faster versions of the functions a change touches",
+                            description="Select the functions the change since --base adds or modifies, "
+                                        "optimize each, and suggest only verified, significant speedups "
+                                        "(Markdown or JSON on stdout; progress on stderr).",
+                            epilog=f"{EXIT_CODES}", formatter_class=fmt)
+    _review_arguments(review)
+    what = "an interactive session steered by you (not available yet)"
+    s = sub.add_parser("session", help=what, description=what)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
     show = sub.add_parser("show", help="print a run's summary (the last run by default)")
     show.add_argument("run", nargs="?", help="a run folder or report.json (default: the last run)")
     show.add_argument("--json", action="store_true", help="print the run's JSON report")
@@ -81,8 +89,36 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     and a flag given wins over [tool.optimize] and OPTIMIZE_*."""
     p.add_argument("repo", help="the repository: a directory with a pytest suite (git or plain)")
     p.add_argument("--target", help="func, module.func, module:Class.method, path/file.py::func")
-    p.add_argument("--bench", help="a workload command run from the repo's root, e.g. 'python bench.py'")
     p.add_argument("--max-targets", type=int, help="hotspots to work on without --target (3)")
+    _engine_arguments(p, min_speedup=1.05)
+    p.add_argument("--json", type=Path, help="write the JSON report to this file; patches go beside it")
+    p.add_argument("--out", type=Path, help="folder for report.json and patches (default: beside --json, "
+                   "else the runs folder of $OPTIMIZE_HOME or ~/.cache/optimize)")
+    p.add_argument("--apply", action="store_true", help="apply kept edits to the working tree")
+    p.add_argument("--objective", choices=["time", "memory"],
+                   help="time: keep faster edits (default); memory: keep edits that cut peak memory "
+                        "by --min-speedup without slowing down")
+
+
+def _review_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("repo", nargs="?", default=".", help="the repository (default: the current folder)")
+    p.add_argument("--base", help="the revision the change is measured from, e.g. main (with --github: the "
+                   "pull request's base)")
+    p.add_argument("--format", choices=["markdown", "json"], default="markdown",
+                   help="what is printed on stdout (markdown)")
+    p.add_argument("--github", action="store_true",
+                   help="inside GitHub Actions: read the pull_request event and post one review")
+    p.add_argument("--max-targets", type=int, help="changed functions to try, the costliest by the profile (3)")
+    p.add_argument("--max-suggestions", type=int, help="suggestions at most (3)")
+    p.add_argument("--include-drafts", action="store_const", const=True,
+                   help="with --github: review draft pull requests too (default: skipped)")
+    p.add_argument("--out", type=Path, help="folder for review.json and review.md (default: the runs folder)")
+    _engine_arguments(p, min_speedup=1.2)
+
+
+def _engine_arguments(p: argparse.ArgumentParser, min_speedup: float) -> None:
+    """The flags `run` and `review` share: the workload, the model, the judge."""
+    p.add_argument("--bench", help="a workload command run from the repo's root, e.g. 'python bench.py'")
     p.add_argument("--model", help="a litellm model string, e.g. openai/gpt-4.1 (default: none, offline)")
     p.add_argument("--api-base", help="base URL of an OpenAI-compatible server")
     p.add_argument("--candidates", type=int, help="candidates per target per proposer (4)")
@@ -96,11 +132,7 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--record", type=Path, help="save every model answer of the run to this transcript file")
     p.add_argument("--replay", type=Path, help="answer from a recorded transcript instead of a model (offline)")
     p.add_argument("--min-speedup", type=float,
-                   help="keep only when the 95%% interval's low end clears this (1.05)")
-    p.add_argument("--json", type=Path, help="write the JSON report to this file; patches go beside it")
-    p.add_argument("--out", type=Path, help="folder for report.json and patches (default: beside --json, "
-                   "else the runs folder of $OPTIMIZE_HOME or ~/.cache/optimize)")
-    p.add_argument("--apply", action="store_true", help="apply kept edits to the working tree")
+                   help=f"keep only when the 95%% interval's low end clears this ({min_speedup:g})")
     p.add_argument("--sandbox", choices=BACKENDS,
                    help="where candidates run: bwrap (isolated), process (limits only), auto (bwrap where it works)")
     p.add_argument("--max-captured", type=int, help="captured calls kept per target (64)")
@@ -123,9 +155,6 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric", choices=["time", "instructions"],
                    help="time: seconds, side by side (default); instructions: a load-independent count "
                         "(perf stat, else valgrind's cachegrind) on a reduced workload")
-    p.add_argument("--objective", choices=["time", "memory"],
-                   help="time: keep faster edits (default); memory: keep edits that cut peak memory "
-                        "by --min-speedup without slowing down")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             raise UsageError("name a repository: optimize REPO, or optimize run REPO (optimize --help lists "
                              "the commands)")
-        if args.command in ("review", "session"):
-            raise UsageError(f"optimize {args.command} is not available yet; use optimize run")
+        if args.command == "session":
+            raise UsageError("optimize session is not available yet; use optimize run")
+        if args.command == "review":
+            return _review(args)
         if args.command == "show":
             return _show(args)
         if args.command == "runs":
@@ -191,20 +222,25 @@ class Plan:
     model_timeout: float
     json_path: Path | None
     out_given: bool = False
+    values: dict | None = None   # the layered settings (review reads its own from them)
 
 
-def _plan(args) -> Plan:
-    """Every check of the input, before anything is printed."""
+def _plan(args, review: bool = False) -> Plan:
+    """Every check of the input, before anything is printed. `review`: optimize review's
+    defaults (settings.REVIEW_DEFAULTS) and its winner timed twice."""
     from .propose.llm import check_credentials, preflight, resolve_model
     from .propose.store import Transcript
-    from .settings import SPECS, layered, run_settings
+    from .settings import REVIEW_DEFAULTS, SPECS, layered, run_settings
 
     repo = Path(args.repo).expanduser()
     if not repo.is_dir():
         raise UsageError(f"{args.repo} is not a directory")
     repo = repo.resolve()
-    values = layered(repo, {name: getattr(args, name, None) for name in SPECS})
-    if args.json and not args.json.parent.expanduser().resolve().is_dir():
+    values = layered(repo, {name: getattr(args, name, None) for name in SPECS},
+                     defaults=REVIEW_DEFAULTS if review else None)
+    if review:
+        values["target"] = None   # a review's targets are the change's, never [tool.optimize] target
+    if getattr(args, "json", None) and not args.json.parent.expanduser().resolve().is_dir():
         parent = args.json.parent
         raise UsageError(f"cannot write {args.json}: {parent} "
                          + ("is not a directory" if parent.expanduser().exists() else "does not exist"))
@@ -235,24 +271,21 @@ def _plan(args) -> Plan:
             raise UsageError("--record saves a model's answers: name a model (--model) to record")
         if args.record and not args.record.expanduser().resolve().parent.is_dir():
             raise UsageError(f"cannot write {args.record}: {args.record.parent} is not a directory")
-    json_path = args.json.expanduser().resolve() if args.json else None
+    json_path = args.json.expanduser().resolve() if getattr(args, "json", None) else None
     if model and not transcript:
         preflight(model, api_base, timeout=min(10.0, values["model_timeout"]))
     out_dir = args.out or (json_path.parent if json_path else _new_run_dir(repo))
-    settings = run_settings(values, repo, out_dir.expanduser().resolve(), apply=args.apply)
+    settings = run_settings(values, repo, out_dir.expanduser().resolve(), apply=getattr(args, "apply", False),
+                            remeasure=review)
     return Plan(settings, model, api_base, transcript, args.record, values["cache"], values["max_calls"],
-                values["max_cost"], values["model_timeout"], json_path, args.out is not None)
+                values["max_cost"], values["model_timeout"], json_path, args.out is not None, values)
 
 
-def _run(plan: Plan) -> int:
-    from .propose.budget import Budget
+def _proposers(plan: Plan, budget) -> tuple[list, str]:
+    """The model side the plan names (a model, a transcript, or none), before the catalog;
+    and the line that says which."""
     from .propose.patterns import PatternProposer
-    from .report import View, write_json
-    from .run import run
-    from .session import Session
 
-    settings = plan.settings
-    budget = Budget(max_cost=plan.max_cost, max_calls=plan.max_calls)
     proposers, intro = [PatternProposer()], ("no model configured: running the offline pattern catalog only "
                                             "(set --model, [tool.optimize] model, or OPENAI_API_KEY / "
                                             "ANTHROPIC_API_KEY)")
@@ -269,6 +302,18 @@ def _run(plan: Plan) -> int:
         proposers.insert(0, LLMProposer(plan.model, api_base=plan.api_base, timeout=plan.model_timeout,
                                         budget=budget, cache=ResponseCache(read=plan.use_cache), record=record))
         intro = f"model: {plan.model}, plus the offline pattern catalog"
+    return proposers, intro
+
+
+def _run(plan: Plan) -> int:
+    from .propose.budget import Budget
+    from .report import View, write_json
+    from .run import run
+    from .session import Session
+
+    settings = plan.settings
+    budget = Budget(max_cost=plan.max_cost, max_calls=plan.max_calls)
+    proposers, intro = _proposers(plan, budget)
     # --json alone writes just that file (patches beside it); --out (or neither) writes report.json there
     paths = ([plan.json_path] if plan.json_path else []) + \
         ([settings.out_dir / "report.json"] if plan.out_given or not plan.json_path else [])
@@ -289,6 +334,98 @@ def _run(plan: Plan) -> int:
                     write_json(report, path)
                 view.close(report, paths[0])
     return 130 if report.status == "interrupted" else 0
+
+
+def _review(args) -> int:
+    """optimize review: Markdown or JSON on stdout, progress on stderr; with --github, the
+    job's event and token, one review posted (nothing when nothing is new)."""
+    from rich.console import Console
+
+    from .errors import BadRevision
+    from .github import SKIP_LABEL, GitHub, actions_context
+    from .propose.budget import Budget
+    from .report import View
+    from .review import comments_and_body, head_file, review, suggested_before, to_markdown
+    from .session import Session
+    from .workspace import git_root
+
+    ctx = actions_context(os.environ) if args.github else None
+    base = args.base or (ctx.pull.base_sha if ctx else None)
+    if not base:
+        raise UsageError("name the revision the change is from: optimize review REPO --base main")
+    plan = _plan(args, review=True)
+    settings, values = plan.settings, plan.values
+    summary = ctx.step_summary if ctx else None
+    gh = suggested = None
+    if ctx:
+        git, _, why_not = git_root(settings.repo)
+        head = git.head.commit.hexsha if git is not None and git.head.is_valid() else None
+        if head != ctx.pull.head_sha:
+            raise UsageError(f"the checkout is {head or why_not}, not the pull request's head {ctx.pull.head_sha}: "
+                             "check out with ref: ${{ github.event.pull_request.head.sha }} and fetch-depth: 0")
+        skip = ("it is a draft (--include-drafts reviews drafts)" if ctx.pull.draft and not values["include_drafts"]
+                else f"it has the label {SKIP_LABEL}" if SKIP_LABEL in ctx.pull.labels else "")
+        if skip:
+            _append(summary, f"## optimize review: skipped\n\nPull request #{ctx.pull.number} was not reviewed: "
+                             f"{skip}.\n")
+            print(f"optimize review: skipped pull request #{ctx.pull.number}: {skip}", file=sys.stderr)
+            return 0
+        gh = GitHub(ctx.api_url, ctx.token)
+        suggested = suggested_before(gh.earlier_texts(ctx.pull))   # a bad token fails here, before any work
+    try:
+        from .changes import merge_base
+
+        merge_base(settings.repo, base)
+    except BadRevision as exc:
+        raise BadRevision(f"{exc}" + ("; fetch the base too (actions/checkout with fetch-depth: 0)" if ctx else "")) \
+            from None
+    budget = Budget(max_cost=plan.max_cost, max_calls=plan.max_calls)
+    proposers, intro = _proposers(plan, budget)
+    with Session(settings, budget=budget) as session:
+        view = session.events = View(Console(stderr=True, highlight=False))
+        view.note(intro)
+        result = None
+        try:
+            result = review(session, proposers, base, max_suggestions=values["max_suggestions"],
+                            suggested=suggested or set())
+        finally:
+            view.abort()
+        markdown = to_markdown(result, head_file(session))
+        posting = comments_and_body(result, head_file(session))
+    settings.out_dir.mkdir(parents=True, exist_ok=True)
+    (settings.out_dir / "review.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    (settings.out_dir / "review.md").write_text(markdown)
+    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else markdown, end="" if
+          args.format == "markdown" else "\n")
+    print(f"optimize review: {len(result.suggestions)} suggestion(s), {result.status} in {result.duration_s:.0f}s; "
+          f"{settings.out_dir / 'review.md'}", file=sys.stderr)
+    if ctx:
+        _append(summary, markdown)
+        with gh:
+            _post(gh, ctx.pull, result, posting, file=sys.stderr)
+    return 130 if result.status == "interrupted" else 0
+
+
+def _post(gh, pull, result, posting: tuple[list[dict], str], file) -> None:
+    """One review with every new suggestion, or nothing; a fork's read-only token posts nothing."""
+    if not result.suggestions:
+        print("optimize review: nothing to suggest: nothing posted", file=file)
+    elif result.status != "completed":
+        print("optimize review: interrupted: nothing posted", file=file)
+    elif pull.from_fork:
+        print("optimize review: a pull request from a fork: its token cannot post; the suggestions are in the "
+              "job summary", file=file)
+    else:
+        comments, body = posting
+        posted = gh.post_review(pull, body, comments)
+        print(f"optimize review: posted a review with {len(result.suggestions)} suggestion(s): "
+              f"{(posted or {}).get('html_url', '')}", file=file)
+
+
+def _append(path: Path | None, text: str) -> None:
+    if path is not None:
+        with open(path, "a") as f:
+            f.write(text.rstrip("\n") + "\n\n")
 
 
 def _check_apply(settings, target) -> None:

@@ -231,7 +231,7 @@ class Session:
         upholds; each one refused is replaced by its new judgement and the next best
         is tried. Interrupted here, nothing is kept: the winner was not confirmed."""
         while (winner := choose_winner(outcomes)) is not None:
-            if self.settings.winner_is_counted:
+            if self.settings.winner_is_counted or self.settings.remeasure:
                 self.events.stage(f"confirming {winner.candidate.origin} ({winner.candidate.step}), the best for "
                                   f"{winner.candidate.target.qualname}")
             try:

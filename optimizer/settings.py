@@ -95,16 +95,25 @@ SPECS: dict[str, Spec] = {
     "second_opinion": Spec(bool, True, flag="--no-second-opinion"),
     "metric": Spec(str, "time", choices=("time", "instructions")),
     "objective": Spec(str, "time", choices=("time", "memory")),
+    # optimize review's own
+    "max_suggestions": Spec(int, 3, low=1),
+    "include_drafts": Spec(bool, False),
 }
+
+# Where `optimize review` starts from other defaults: shared CI machines are noisy, and a
+# suggestion costs a reviewer's attention, so only a clear gain is worth one.
+REVIEW_DEFAULTS = {"min_speedup": 1.2}
 
 
 def flag_name(name: str) -> str:
     return SPECS[name].flag or "--" + name.replace("_", "-")
 
 
-def layered(repo: Path, flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+def layered(repo: Path, flags: Mapping[str, Any], environ: Mapping[str, str] = os.environ,
+            defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every setting of SPECS, from the highest layer that has it. `flags`: the values
-    given on the command line (None or absent: not given)."""
+    given on the command line (None or absent: not given). `defaults`: a command's own
+    defaults (REVIEW_DEFAULTS), below every layer."""
     pyproject, path = pyproject_table(repo)
     unknown = sorted(set(pyproject) - set(SPECS))
     if unknown:
@@ -113,7 +122,7 @@ def layered(repo: Path, flags: Mapping[str, Any], environ: Mapping[str, str] = o
     _check_environment_names(environ)
     values = {}
     for name, spec in SPECS.items():
-        value = spec.default
+        value = (defaults or {}).get(name, spec.default)
         env = f"OPTIMIZE_{name.upper()}"
         for where, given in ((f"[tool.optimize] {name}", pyproject.get(name)),
                              (env, environ.get(env)),
@@ -177,6 +186,7 @@ class RunSettings:
     accept_unreached: bool = False  # keep, with a warning, candidates whose changed lines no call reached
     search_seconds: float = 20.0    # per target: the input search at recording, and the per-candidate searches
     second_opinion: bool = True     # a kept time speedup must be backed by the instruction count, where countable
+    remeasure: bool = False         # time the chosen winner once more and report that figure (review)
 
     @property
     def winner_is_counted(self) -> bool:
@@ -198,8 +208,9 @@ class RunSettings:
         return out
 
 
-def run_settings(values: Mapping[str, Any], repo: Path, out_dir: Path, apply: bool = False) -> RunSettings:
-    return RunSettings(
+def run_settings(values: Mapping[str, Any], repo: Path, out_dir: Path, apply: bool = False,
+                 remeasure: bool = False) -> RunSettings:
+    return RunSettings(remeasure=remeasure,
         repo=repo, out_dir=out_dir, target=values["target"], bench=values["bench"],
         max_targets=values["max_targets"], candidates=values["candidates"], min_speedup=values["min_speedup"],
         apply=apply, sandbox=values["sandbox"], max_captured=values["max_captured"],
