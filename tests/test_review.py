@@ -143,6 +143,24 @@ def test_one_review_holds_line_comments_and_the_rest_in_its_body(tmp_path):
     assert markdown.startswith("## optimize review: 2 suggestions") and "line 7–11" in markdown
 
 
+def test_over_the_cap_the_changed_functions_are_ranked_by_the_profile(tmp_path):
+    from types import SimpleNamespace
+
+    from optimizer.model import Hotspot
+    from optimizer.review import _ranked
+
+    (tmp_path / "shapes.py").write_text(MODULE)
+    cells, last = targets_in_file(tmp_path, "shapes.py")
+    profiled = []
+    session = SimpleNamespace(index=[cells, last], settings=SimpleNamespace(bench=None), hotspots=[],
+                              locate_hotspots=lambda n: profiled.append(n) or session.hotspots.extend(
+                                  [Hotspot("last", "shapes.py", 14, 0.6, last), Hotspot("cells", "shapes.py", 5, 0.1, cells)]))
+    r = Review("main", "abc")
+    assert _ranked(session, [cells, last], 2, r) == [cells, last] and profiled == []   # under the cap: no profile
+    assert _ranked(session, [cells, last], 1, r) == [last] and r.beyond_cap == [cells]
+    assert "2 functions changed: the 1 with the largest share of the tests' time were tried" in r.notes[0]
+
+
 # -- the GitHub client against a fake API ----------------------------------------------------
 
 @pytest.fixture
@@ -363,6 +381,7 @@ def test_review_suggests_exactly_the_slowed_lines_and_the_suggestion_applies(tmp
     assert out["changed"] == ["pkg.core.unique_ordered"]
     [s] = out["suggestions"]
     assert s["path"] == "pkg/core.py" and s["function"] == "unique_ordered" and s["ci"][0] >= 1.2
+    assert f"timed again: {s['speedup']:.2f}x" in s["reason"]   # the figure shown is the second timing's
     core = repo / "pkg" / "core.py"
     lines = core.read_text().splitlines(keepends=True)
     assert "".join(lines[s["start_line"] - 1:s["end_line"]]) != s["replacement"]
@@ -400,7 +419,8 @@ def test_the_actions_review_step_posts_one_review_once_and_never_on_a_fork(tmp_p
     summary = tmp_path / "summary.md"
     env = {"GITHUB_EVENT_PATH": _event_file(github, tmp_path / "e.json", head=head, base=base),
            "GITHUB_EVENT_NAME": "pull_request", "GITHUB_REPOSITORY": "acme/widgets", "GITHUB_API_URL": github.url,
-           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_ACTION_PATH": str(Path(__file__).parent.parent)}
+           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_ACTION_PATH": str(Path(__file__).parent.parent),
+           "GITHUB_TOKEN": TOKEN}
     script, step_env = _action_step("review")
     # The action's install step is not run: it would install this tool over the test's own.
     run = subprocess.run(["bash", "-e", "-c", script], cwd=repo, capture_output=True, text=True, timeout=600,
