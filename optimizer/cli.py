@@ -39,7 +39,8 @@ COMMANDS = ("run", "review", "session", "show", "runs")
 EXIT_CODES = """exit codes:
   0    the run completed (whether or not anything was kept)
   1    an internal failure (the traceback is in error.log in the run's folder)
-  2    bad usage or input: one line on stderr, before any other output
+  2    bad usage or input, or a GitHub API call refused (review --github): one line on stderr,
+       before any other output where it can be known before the work
   130  interrupted (Ctrl-C); the partial report is written and kept edits stay kept"""
 
 EXAMPLES = """examples:
