@@ -383,7 +383,7 @@ def _review(args) -> int:
     budget = Budget(max_cost=plan.max_cost, max_calls=plan.max_calls)
     proposers, intro = _proposers(plan, budget)
     with Session(settings, budget=budget) as session:
-        view = session.events = View(Console(stderr=True, highlight=False))
+        view = session.events = View(Console(stderr=True, highlight=False), winner_word="suggested")
         view.note(intro)
         result = None
         try:
@@ -392,7 +392,7 @@ def _review(args) -> int:
         finally:
             view.abort()
         markdown = to_markdown(result, head_file(session))
-        posting = comments_and_body(result, head_file(session))
+        postings = [comments_and_body(result, head_file(session), inline=inline) for inline in (True, False)]
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     (settings.out_dir / "review.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     (settings.out_dir / "review.md").write_text(markdown)
@@ -403,12 +403,15 @@ def _review(args) -> int:
     if ctx:
         _append(summary, markdown)
         with gh:
-            _post(gh, ctx.pull, result, posting, file=sys.stderr)
+            _post(gh, ctx.pull, result, postings, file=sys.stderr)
     return 130 if result.status == "interrupted" else 0
 
 
-def _post(gh, pull, result, posting: tuple[list[dict], str], file) -> None:
-    """One review with every new suggestion, or nothing; a fork's read-only token posts nothing."""
+def _post(gh, pull, result, postings: list[tuple[list[dict], str]], file) -> None:
+    """One review with every new suggestion, or nothing; a fork's read-only token posts nothing.
+    `postings`: the review with line comments, then with everything in its body, posted
+    instead when GitHub refuses the line comments (422: a line it does not take)."""
+    from .github import GitHubError
     if not result.suggestions:
         print("optimize review: nothing to suggest: nothing posted", file=file)
     elif result.status != "completed":
@@ -417,8 +420,14 @@ def _post(gh, pull, result, posting: tuple[list[dict], str], file) -> None:
         print("optimize review: a pull request from a fork: its token cannot post; the suggestions are in the "
               "job summary", file=file)
     else:
-        comments, body = posting
-        posted = gh.post_review(pull, body, comments)
+        (comments, body), (_, whole) = postings
+        try:
+            posted = gh.post_review(pull, body, comments)
+        except GitHubError as exc:
+            if " 422 " not in str(exc) or not comments:
+                raise
+            print(f"optimize review: {exc}; posting the suggestions in the review's body instead", file=file)
+            posted = gh.post_review(pull, whole, [])
         print(f"optimize review: posted a review with {len(result.suggestions)} suggestion(s): "
               f"{(posted or {}).get('html_url', '')}", file=file)
 

@@ -19,9 +19,12 @@ from .scrub import clean
 
 
 class View:
-    def __init__(self, console=None):
+    def __init__(self, console=None, winner_word: str = "kept"):
+        """`winner_word`: what a target's winner is called ("suggested" in a review,
+        where nothing is kept)."""
         from rich.console import Console
 
+        self.winner_word = winner_word
         self.console = console or Console(highlight=False)
         if not self.console.is_terminal:
             self.console.width = max(self.console.width, 140)   # logs: don't fold the table to 80 columns
@@ -94,10 +97,10 @@ class View:
             self.note(f"skipped {result.target.name}: {result.skipped}")
         elif result.winner is not None and not self.live:
             m = result.winner.measurement
-            self.console.print(f"[bold]»[/bold] {escape(result.target.name)}: [green]kept[/green] "
+            self.console.print(f"[bold]»[/bold] {escape(result.target.name)}: [green]{self.winner_word}[/green] "
                                f"{escape(result.winner.candidate.origin)} {m.speedup:.2f}x [{m.ci[0]:.2f}, {m.ci[1]:.2f}]")
         elif not self.live:
-            self.console.print(f"[bold]»[/bold] {escape(result.target.name)}: nothing kept")
+            self.console.print(f"[bold]»[/bold] {escape(result.target.name)}: nothing {self.winner_word}")
 
     def abort(self) -> None:
         """The run failed: stop the live panel, print nothing more."""

@@ -315,12 +315,13 @@ def to_markdown(r: Review, head_text=lambda s: "") -> str:
     return "\n".join(out) + "\n"
 
 
-def comments_and_body(r: Review, head_text=lambda s: "") -> tuple[list[dict], str]:
+def comments_and_body(r: Review, head_text=lambda s: "", inline: bool = True) -> tuple[list[dict], str]:
     """The review to post: one line comment per one-click suggestion, on the right side of
-    the diff; the others (their lines outside the diff, or needing an import) in the body."""
+    the diff; the others (their lines outside the diff, or needing an import) in the body.
+    inline=False: every suggestion in the body (when GitHub refuses the line comments)."""
     comments, others = [], []
     for s in r.suggestions:
-        if not s.one_click:
+        if not (s.one_click and inline):
             others.append(s)
             continue
         comment = {"path": s.path, "line": s.end_line, "side": "RIGHT", "body": comment_body(s)}
@@ -333,7 +334,8 @@ def comments_and_body(r: Review, head_text=lambda s: "") -> tuple[list[dict], st
             f"against the tests and the calls they make, and timed against this pull request's version on this "
             f"runner: shown are speedups with 95% intervals, each clearing {r.min_speedup:g}x."]
     for s in others:
-        why = "its lines are outside this pull request's diff" if not s.in_diff else "it needs an import"
+        why = ("its lines are outside this pull request's diff" if not s.in_diff else "it needs an import"
+               if s.imports else "GitHub refused it as a line comment")
         body += ["", f"**`{s.target.qualname}`** in `{s.path}` (not a one-click suggestion: {why}): {figures(s)}. "
                      f"Verified: {evidence_line(s.outcome)}. {explanation(s.outcome)}",
                  "", diff_block(s, head_text(s)) if head_text(s) else _fence(s.replacement, "python"),

@@ -219,6 +219,24 @@ def test_api_refusals_are_one_line_naming_the_call(github, status, message, word
     assert "\n" not in text
 
 
+def test_line_comments_github_refuses_are_posted_in_the_body_instead(tmp_path, github, capsys):
+    import io
+
+    from optimizer.cli import _post
+
+    one, _ = _result(tmp_path, "Grid.cells", WHOLE_BODY)
+    r = Review("main", "abc", suggestions=[suggestion(one, "", {"shapes.py": [(1, 12)]})], status="completed")
+    github.failures = [(422, {"message": "Unprocessable Entity",
+                              "errors": ["pull_request_review_thread.line must be part of the diff"]}, {})]
+    said = io.StringIO()
+    with GitHub(github.url, TOKEN, sleep=lambda s: None) as gh:
+        _post(gh, _pull(github), r, [comments_and_body(r, lambda s: MODULE, inline=i) for i in (True, False)], said)
+    [posted] = github.posted   # the first POST was refused, the second landed
+    assert posted["comments"] == [] and "GitHub refused it as a line comment" in posted["body"]
+    assert "@@ -7,5 +7,1 @@" in posted["body"] and len(suggested_before([posted["body"]])) == 1
+    assert "posting the suggestions in the review's body instead" in said.getvalue()
+
+
 def test_the_actions_context_refuses_what_it_cannot_review_safely(tmp_path, github):
     with pytest.raises(UsageError, match="GITHUB_EVENT_PATH is not set"):
         actions_context({"GITHUB_TOKEN": TOKEN})
@@ -386,6 +404,8 @@ def test_review_suggests_exactly_the_slowed_lines_and_the_suggestion_applies(tmp
     lines = core.read_text().splitlines(keepends=True)
     assert "".join(lines[s["start_line"] - 1:s["end_line"]]) != s["replacement"]
     core.write_text("".join(lines[:s["start_line"] - 1]) + s["replacement"] + "".join(lines[s["end_line"]:]))
+    [kept] = [c for r in out["results"] for c in r["candidates"] if c["status"] == "kept"]
+    assert kept["source"] in core.read_text()   # applied, the file holds exactly the verified function
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=repo,
                            capture_output=True, text=True, timeout=120)
     assert tests.returncode == 0, tests.stdout
