@@ -132,11 +132,16 @@ def _diff(repo, base: str, sub: str, context: int = 0) -> dict[str, tuple[str, s
                "--ignore-submodules", "--src-prefix=a/", "--dst-prefix=b/", base, "--", sub or ".")
     changes: dict[str, tuple[str, set[int], list[tuple[int, int]]]] = {}
     old = new = None
-    pending = 0                                      # lines of the current hunk still to skip
+    old_left = new_left = 0                          # lines of the current hunk still to skip, per side
     for line in out.split(b"\n"):
-        if pending > 0:
-            if not line.startswith(b"\\"):           # "\ No newline at end of file"
-                pending -= 1
+        if old_left > 0 or new_left > 0:
+            # a context line counts on both sides, a removed one on the old, an added one on the new
+            if line.startswith(b"\\"):               # "\ No newline at end of file"
+                continue
+            if not line.startswith(b"+"):
+                old_left -= 1
+            if not line.startswith(b"-"):
+                new_left -= 1
             continue
         if line.startswith(b"diff --git "):
             old = new = None
@@ -152,10 +157,11 @@ def _diff(repo, base: str, sub: str, context: int = 0) -> dict[str, tuple[str, s
                 continue
             old_count = int(m[2]) if m[2] is not None else 1
             start, count = int(m[3]), int(m[4]) if m[4] is not None else 1
-            pending = old_count + count
+            old_left, new_left = old_count, count
             if new is not None:
-                # a pure deletion touches the lines either side of it; the AST comparison sorts them out
-                changes[new][1].update(range(start, start + count) if count else (start, start + 1))
+                if not context:   # with context the hunk's lines are not all changed ones
+                    # a pure deletion touches the lines either side of it; the AST comparison sorts them out
+                    changes[new][1].update(range(start, start + count) if count else (start, start + 1))
                 if count:
                     changes[new][2].append((start, start + count - 1))
     return changes

@@ -221,3 +221,24 @@ def test_folder_outside_git_raises_bad_revision(tmp_path):
         changed_targets(plain, "HEAD")
     with pytest.raises(BadRevision, match="not inside a git repository"):
         changed_targets(tmp_path / "missing", "HEAD")
+
+
+def test_diff_hunks_finds_every_hunk_of_every_file_with_context(repo):
+    """With context lines, each hunk's lines must be counted once per side, or the parser
+    skips past the next hunk's header (and the next file's)."""
+    from optimizer.changes import diff_hunks
+
+    core = repo / "pkg" / "core.py"
+    lines = ["def f%d(x):\n    return x + %d\n\n\n" % (i, i) for i in range(40)]
+    core.write_text("".join(lines))
+    commit(repo, "forty functions")
+    changed = list(lines)
+    for i in (2, 20, 38):                       # three hunks, far apart
+        changed[i] = changed[i].replace(f"x + {i}", f"x - {i}")
+    core.write_text("".join(changed))
+    (repo / "tests" / "test_core.py").write_text((repo / "tests" / "test_core.py").read_text() + "# more\n")
+    hunks = diff_hunks(repo, "HEAD")
+    assert hunks["pkg/core.py"] == [(7, 13), (79, 85), (151, 157)]   # line 10, 82, 154, with 3 lines around
+    assert list(hunks) == ["pkg/core.py", "tests/test_core.py"]
+    assert [changed_line for a, b in hunks["pkg/core.py"] for changed_line in range(a, b + 1)
+            if "x - " in core.read_text().splitlines()[changed_line - 1]] == [10, 82, 154]
