@@ -388,7 +388,7 @@ def _review(args) -> int:
         result = None
         try:
             result = review(session, proposers, base, max_suggestions=values["max_suggestions"],
-                            suggested=suggested or set())
+                            suggested=suggested or set(), label=ctx.pull.base_ref or None if ctx else None)
         finally:
             view.abort()
         markdown = to_markdown(result, head_file(session))

@@ -128,17 +128,22 @@ class Review:
 
 
 def review(session: Session, proposers: list[Proposer], since: str, *, max_suggestions: int = 3,
-           suggested: set[tuple[str, str, str]] = frozenset()) -> Review:
+           suggested: set[tuple[str, str, str]] = frozenset(), label: str | None = None) -> Review:
     """Suggest faster versions of the functions the change since `since` touches.
     `suggested`: (path, qualname, version key) already suggested (suggested_before);
-    those functions are not worked on again. BadRevision before any event."""
+    those functions are not worked on again. `label`: how the base is named in the
+    output (a branch name rather than the commit `since` may be). BadRevision before
+    any event."""
     settings, events = session.settings, session.events
     started = time.time()
     root = settings.repo
     _, prefix, _ = git_root(root)
-    out = Review(since, merge_base(root, since), min_speedup=settings.min_speedup)
+    out = Review(label or since, merge_base(root, since), min_speedup=settings.min_speedup)
     names = {t.name for t in changed_targets(root, since)}
     changed = [t for t in session.index if t.name in names]
+    if not changed:
+        out.notes.append("no function's code changed (edits of comments, docstrings and whitespace, tests, "
+                         "vendored and generated files do not count)")
     out.already = [t for t in changed if (prefix + t.file, t.qualname, version_key(t)) in suggested]
     out.changed = [t for t in changed if t not in out.already]
     proposers, refusal = runnable_proposers(proposers, settings.sandbox, session.sandbox)
@@ -206,13 +211,33 @@ def suggestion(result: TargetResult, prefix: str, hunks: dict[str, list[tuple[in
 
 
 def explanation(outcome: Outcome) -> str:
-    """One line on why it is faster: the proposer's own words (the model's answer, the
-    catalog pattern's description), cleaned and capped."""
-    note = clean(outcome.candidate.note or "", 400).strip()
-    line = next((ln.strip() for ln in note.splitlines() if ln.strip()), "")
-    if len(line) > 240:
-        line = line[:237].rstrip() + "..."
-    return line or f"Proposed by {outcome.candidate.origin}."
+    """One line on why it is faster: the proposer's own words (the first sentence of the
+    model's answer or of the catalog pattern's description), cleaned and capped."""
+    first = _sentences(outcome)[:1]
+    return _capped(first[0]) if first else f"Proposed by {outcome.candidate.origin}."
+
+
+def caveats(outcome: Outcome) -> list[str]:
+    """What a reviewer must know before accepting it: the inputs the proposer says it is
+    unsafe for, and the kinds of calls the verification saw it refuse where the current
+    version accepts them (evidence "narrowed")."""
+    said = [_capped(s) for s in _sentences(outcome)[1:] if re.search(r"\b(unsafe|assum\w*|only when|only if)\b",
+                                                                      s, re.IGNORECASE)]
+    narrowed = (outcome.evidence or {}).get("narrowed")
+    if narrowed:
+        said.append(_capped(f"It raises on {narrowed.get('calls')} generated call(s) of kinds the captured calls "
+                            f"never pass, which the current version accepts (e.g. {narrowed.get('example', '')})"))
+    return said
+
+
+def _sentences(outcome: Outcome) -> list[str]:
+    note = clean(outcome.candidate.note or "", 1200).strip()
+    first_para = " ".join(ln.strip() for ln in note.split("\n\n")[0].splitlines())
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z`])", first_para) if s.strip()]
+
+
+def _capped(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
 
 
 # -- rendering ---------------------------------------------------------------------------
@@ -249,6 +274,7 @@ def comment_body(s: Suggestion) -> str:
              "chosen)",
              f"Verified: {evidence_line(s.outcome)}.",
              explanation(s.outcome)]
+    parts += [f"**Caveat:** {c}" for c in caveats(s.outcome)]
     if s.imports:
         parts.append("It also needs, at the top of the module: " + ", ".join(f"`{i}`" for i in s.imports))
     parts.append(_fence(s.replacement, "suggestion"))
@@ -258,11 +284,12 @@ def comment_body(s: Suggestion) -> str:
 
 def diff_block(s: Suggestion, head_text: str) -> str:
     """The suggestion as a unified diff of the file, numbered as the head's lines are."""
-    old = head_text.splitlines(keepends=True)[s.start_line - 1:s.end_line]
-    new = s.replacement.splitlines(keepends=True)
-    header = f"--- a/{s.path}\n+++ b/{s.path}\n@@ -{s.start_line},{len(old)} +{s.start_line},{len(new)} @@\n"
-    body = "".join(f"-{ln}" for ln in old) + "".join(f"+{ln}" for ln in new)
-    return _fence(header + body, "diff")
+    text = head_text if head_text.endswith("\n") else head_text + "\n"
+    lines, after = text.splitlines(keepends=True), s.apply_to(text).splitlines(keepends=True)
+    out = []
+    for line in difflib.unified_diff(lines, after, f"a/{s.path}", f"b/{s.path}", n=2):
+        out.append(line if line.endswith("\n") else line + "\n")
+    return _fence("".join(out), "diff")
 
 
 def to_markdown(r: Review, head_text=lambda s: "") -> str:
@@ -279,6 +306,7 @@ def to_markdown(r: Review, head_text=lambda s: "") -> str:
         m_where = f"`{s.path}` line {s.start_line}" + (f"–{s.end_line}" if s.end_line != s.start_line else "")
         out += ["", f"### `{s.target.qualname}` in {m_where}", "",
                 f"{figures(s)}. Verified: {evidence_line(s.outcome)}. {explanation(s.outcome)}"]
+        out += [f"\n**Caveat:** {c}" for c in caveats(s.outcome)]
         if s.imports:
             out += ["", "Also needs, at the top of the module: " + ", ".join(f"`{i}`" for i in s.imports)]
         text = head_text(s)
@@ -295,12 +323,11 @@ def to_markdown(r: Review, head_text=lambda s: "") -> str:
         elif res.skipped:
             rows.append((res.target.name, "skipped", "-", res.skipped))
         else:
-            passed = [o for o in res.outcomes if o.measurement]
-            top = max(passed, key=lambda o: o.measurement.speedup, default=None)
+            measured = [o for o in res.outcomes if o.measurement]
+            top = max(measured, key=lambda o: o.measurement.speedup, default=None)
             fig = f"{top.measurement.speedup:.2f}x [{top.measurement.ci[0]:.2f}, {top.measurement.ci[1]:.2f}]" \
                 if top else "-"
-            why = top.reason if top else (res.outcomes[0].reason if res.outcomes else "no candidate")
-            rows.append((res.target.name, f"nothing ({len(res.outcomes)} judged)", fig, why))
+            rows.append((res.target.name, f"nothing ({len(res.outcomes)} judged)", fig, _fates(res.outcomes)))
     for t, why in r.not_checkable:
         rows.append((t.name, "not checkable", "-", why))
     for t in r.beyond_cap:
@@ -338,9 +365,28 @@ def comments_and_body(r: Review, head_text=lambda s: "", inline: bool = True) ->
                if s.imports else "GitHub refused it as a line comment")
         body += ["", f"**`{s.target.qualname}`** in `{s.path}` (not a one-click suggestion: {why}): {figures(s)}. "
                      f"Verified: {evidence_line(s.outcome)}. {explanation(s.outcome)}",
+                 *[f"\n**Caveat:** {c}" for c in caveats(s.outcome)],
                  "", diff_block(s, head_text(s)) if head_text(s) else _fence(s.replacement, "python"),
                  "", s.marker]
     return comments, "\n".join(body)
+
+
+def _fates(outcomes) -> str:
+    """How a target's candidates fared, by kind: "2 failed the tests; 1 not fast enough"."""
+    from collections import Counter
+
+    def kind(o: Outcome) -> str:
+        if o.status == "undecided":
+            return "undecided (a busy machine)"
+        if o.stage:
+            return {"tests": "failed the tests", "equivalence": "behaved differently",
+                    "evidence": "changed lines no call reached", "parse": "did not parse",
+                    "capability": "refused by the capability check"}.get(o.stage, f"rejected at {o.stage}")
+        if o.reason.startswith("same code as"):
+            return "a duplicate"
+        return "not fast enough" if o.measurement else o.reason.split(":")[0]
+
+    return "; ".join(f"{n} {k}" for k, n in Counter(kind(o) for o in outcomes).most_common()) or "no candidate"
 
 
 def _cell(text: str) -> str:

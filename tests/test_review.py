@@ -129,6 +129,33 @@ def test_the_comment_carries_figures_evidence_a_long_enough_fence_and_a_marker(t
     assert suggested_before(["noise", body]) == {("shapes.py", "last", version_key(s.target))}
 
 
+def test_caveats_from_the_proposer_and_the_evidence_are_said(tmp_path):
+    result, _ = _result(tmp_path, "last", "def last(items):\n    return items[len(items) - 1]\n")
+    winner = result.winner
+    cand = Candidate(winner.candidate.target, "pattern:list-as-set", winner.candidate.source,
+                     note="A list becomes a set. Membership is then O(1). Not applicable when the list is returned, "
+                          "and unsafe when the elements are unhashable.")
+    outcome = Outcome(cand, "kept", "faster", winner.measurement,
+                      evidence={**winner.evidence, "narrowed": {"calls": 4, "example": "raises TypeError on [[1]]"}})
+    result = TargetResult(result.target, (outcome,), outcome, result.new_text, MODULE)
+    body = comment_body(suggestion(result, "", {"shapes.py": [(13, 15)]}))
+    assert "A list becomes a set." in body and "Membership is then O(1)" not in body
+    assert "**Caveat:** Not applicable when the list is returned, and unsafe when the elements are unhashable." in body
+    assert "**Caveat:** It raises on 4 generated call(s) of kinds the captured calls never pass, which the current " \
+           "version accepts (e.g. raises TypeError on [[1]])" in body
+
+
+def test_what_was_tried_says_how_each_candidate_fared(tmp_path):
+    from optimizer.review import _fates
+
+    result, _ = _result(tmp_path, "last", "def last(items):\n    return items[len(items) - 1]\n")
+    c, m = result.winner.candidate, result.winner.measurement
+    fates = [Outcome(c, "rejected", "1 test failed", stage="tests"), Outcome(c, "rejected", "2 failed", stage="tests"),
+             Outcome(c, "rejected", "not faster: 0.99x", Measurement(0.99, (0.9, 1.02), 1, 1, 10)),
+             Outcome(c, "undecided", "machine too busy", m)]
+    assert _fates(fates) == "2 failed the tests; 1 not fast enough; 1 undecided (a busy machine)"
+
+
 def test_one_review_holds_line_comments_and_the_rest_in_its_body(tmp_path):
     one, _ = _result(tmp_path, "Grid.cells", WHOLE_BODY)
     other, _ = _result(tmp_path, "last", "def last(items):\n    return items[len(items) - 1]\n")
@@ -137,7 +164,7 @@ def test_one_review_holds_line_comments_and_the_rest_in_its_body(tmp_path):
     comments, body = comments_and_body(r, lambda s: MODULE)
     assert comments == [{"path": "shapes.py", "line": 11, "side": "RIGHT", "start_line": 7, "start_side": "RIGHT",
                          "body": comment_body(r.suggestions[0])}]
-    assert "`last`" in body and "outside this pull request's diff" in body and "@@ -15,1 +15,1 @@" in body
+    assert "`last`" in body and "outside this pull request's diff" in body and "@@ -13,3 +13,3 @@" in body and "-    return items[-1]\n+    return items[len(items) - 1]\n" in body
     assert len(suggested_before([body])) == 1
     markdown = to_markdown(r, lambda s: MODULE)
     assert markdown.startswith("## optimize review: 2 suggestions") and "line 7–11" in markdown
@@ -233,7 +260,7 @@ def test_line_comments_github_refuses_are_posted_in_the_body_instead(tmp_path, g
         _post(gh, _pull(github), r, [comments_and_body(r, lambda s: MODULE, inline=i) for i in (True, False)], said)
     [posted] = github.posted   # the first POST was refused, the second landed
     assert posted["comments"] == [] and "GitHub refused it as a line comment" in posted["body"]
-    assert "@@ -7,5 +7,1 @@" in posted["body"] and len(suggested_before([posted["body"]])) == 1
+    assert "@@ -5,9 +5,5 @@" in posted["body"] and len(suggested_before([posted["body"]])) == 1
     assert "posting the suggestions in the review's body instead" in said.getvalue()
 
 

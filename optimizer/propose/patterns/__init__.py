@@ -80,7 +80,7 @@ class PatternProposer:
             result = _try(pattern, source)
             if result is not None:
                 singles.append(Candidate(target, f"pattern:{pattern.id}", result[0], result[1],
-                                         note=pattern.description.split(". ")[0] + "."))
+                                         note=pattern.description))
         out = list(singles)
         if len(singles) > 1:
             chained = self._chain(target, source, [c.origin.split(":", 1)[1] for c in singles])
