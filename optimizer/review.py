@@ -221,8 +221,9 @@ def caveats(outcome: Outcome) -> list[str]:
     """What a reviewer must know before accepting it: the inputs the proposer says it is
     unsafe for, and the kinds of calls the verification saw it refuse where the current
     version accepts them (evidence "narrowed")."""
-    said = [_capped(s) for s in _sentences(outcome)[1:] if re.search(r"\b(unsafe|assum\w*|only when|only if)\b",
-                                                                      s, re.IGNORECASE)]
+    warning = re.compile(r"\b(unsafe|assum\w*|only when|only if)\b", re.IGNORECASE)
+    clauses = [c.strip() for s in _sentences(outcome)[1:] for c in re.split(r",\s+and\s+|;\s+", s)]
+    said = [_capped(c[:1].upper() + c[1:].rstrip(".") + ".") for c in clauses if warning.search(c)]
     narrowed = (outcome.evidence or {}).get("narrowed")
     if narrowed:
         said.append(_capped(f"It raises on {narrowed.get('calls')} generated call(s) of kinds the captured calls "
