@@ -162,6 +162,7 @@ def review(session: Session, proposers: list[Proposer], since: str, *, max_sugge
                     continue
                 result = session.optimize(target, proposers)
                 out.results.append(result)
+                out.notes.extend(n for n in result.notes if not n.startswith("skipped "))   # skips: in the table
                 if result.winner is not None:
                     out.suggestions.append(suggestion(result, prefix, hunks))
                 if result.interrupted:
