@@ -89,7 +89,10 @@ def test_offline_case_study_with_bench(tmp_path):
     r = optimize(repo, "--bench", "python bench.py", "--json", report_path, "--rounds", "3", "--max-targets", "1")
     assert r.returncode == 0, r.stderr + r.stdout
     assert "no model configured" in r.stdout
-    assert "profile (share of the workload's samples): dedupe.core.unique_ordered" in r.stdout
+    # Which of the two leads is the sampler's call: py-spy can attach late under load and miss
+    # the bench's first phase (unique_ordered); both have catalog patterns.
+    profile = next(ln for ln in r.stdout.splitlines() if ln.startswith("profile (share of the workload's samples): "))
+    assert "dedupe.core.unique_ordered" in profile and "dedupe.core.reachable" in profile
     assert [ln.strip() for ln in r.stdout.splitlines()].count("candidates") == 1   # the final table, once
     assert "completed in " in r.stdout and f"report: {report_path}" in r.stdout
     report = json.loads(report_path.read_text())
@@ -97,7 +100,7 @@ def test_offline_case_study_with_bench(tmp_path):
     assert set(names[:2]) == {"dedupe.core.unique_ordered", "dedupe.core.reachable"}
     assert all(c["origin"].startswith("pattern:") for c in report["candidates"])
     kept = {k["target"] for k in report["kept"]}
-    assert kept == {"dedupe.core.unique_ordered"}
+    assert kept == {names[0]}   # the profile's top function, the only target (--max-targets 1)
     assert report["llm"]["calls"] == 0
     assert report["meta"]["settings"]["max_targets"] == 1 and report["meta"]["settings"]["bench"] == "python bench.py"
 
