@@ -92,12 +92,12 @@ def test_offline_case_study_with_bench(tmp_path):
     # Which of the two leads is the sampler's call: py-spy can attach late under load and miss
     # the bench's first phase (unique_ordered); both have catalog patterns.
     profile = next(ln for ln in r.stdout.splitlines() if ln.startswith("profile (share of the workload's samples): "))
-    assert "dedupe.core.unique_ordered" in profile and "dedupe.core.reachable" in profile
     assert [ln.strip() for ln in r.stdout.splitlines()].count("candidates") == 1   # the final table, once
     assert "completed in " in r.stdout and f"report: {report_path}" in r.stdout
     report = json.loads(report_path.read_text())
     names = [h["name"] for h in report["hotspots"]]
-    assert set(names[:2]) == {"dedupe.core.unique_ordered", "dedupe.core.reachable"}
+    assert names[0] in {"dedupe.core.unique_ordered", "dedupe.core.reachable"}
+    assert profile.startswith(f"profile (share of the workload's samples): {names[0]} ")
     assert all(c["origin"].startswith("pattern:") for c in report["candidates"])
     kept = {k["target"] for k in report["kept"]}
     assert kept == {names[0]}   # the profile's top function, the only target (--max-targets 1)
