@@ -199,6 +199,8 @@ def suggestion(result: TargetResult, prefix: str, hunks: dict[str, list[tuple[in
     if old and not old[-1].endswith("\n"):
         old[-1] += "\n"   # the file's last line without a newline: the block gives it one
     ops = [op for op in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if not ops:   # the definition as it was (only imports differ): the whole function, said as is
+        ops = [("replace", 0, len(old), 0, len(new))]
     i1, j1, i2, j2 = ops[0][1], ops[0][3], ops[-1][2], ops[-1][4]
     if i1 == i2:   # a pure insertion: a suggestion must replace at least one line
         if i1 > 0:
