@@ -74,9 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
                                         "(Markdown or JSON on stdout; progress on stderr).",
                             epilog=f"{EXIT_CODES}", formatter_class=fmt)
     _review_arguments(review)
-    what = "an interactive session steered by you (not available yet)"
-    s = sub.add_parser("session", help=what, description=what)
-    s.add_argument("rest", nargs=argparse.REMAINDER)
+    what = "an interactive session: you pick the function and the candidates, the engine judges each"
+    s = sub.add_parser("session", help=what, description=what + " (commands: /help)", formatter_class=fmt)
+    s.add_argument("repo", help="the repository")
+    s.add_argument("--script", type=Path, help="read the commands from this file instead of the terminal")
+    s.add_argument("--resume", nargs="?", const="last", metavar="RUN",
+                   help="pick up a session: its run folder (default: this repository's last session)")
+    s.add_argument("--out", type=Path, help="folder for session.jsonl and patches (default: the runs folder)")
+    _engine_arguments(s, min_speedup=1.05)
     show = sub.add_parser("show", help="print a run's summary (the last run by default)")
     show.add_argument("run", nargs="?", help="a run folder or report.json (default: the last run)")
     show.add_argument("--json", action="store_true", help="print the run's JSON report")
@@ -169,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("name a repository: optimize REPO, or optimize run REPO (optimize --help lists "
                              "the commands)")
         if args.command == "session":
-            raise UsageError("optimize session is not available yet; use optimize run")
+            return _session(args)
         if args.command == "review":
             return _review(args)
         if args.command == "show":
@@ -405,6 +410,85 @@ def _review(args) -> int:
         with gh:
             _post(gh, ctx.pull, result, postings, file=sys.stderr)
     return 130 if result.status == "interrupted" else 0
+
+
+def _session(args) -> int:
+    """optimize session: commands from the terminal, --script or stdin; each candidate
+    judged by the engine; session.jsonl in the run folder."""
+    from rich.console import Console
+
+    from .home import home
+    from .interactive import Interactive, PlainEvents, SessionLog, script_lines, terminal_lines
+    from .propose.budget import Budget
+    from .session import Session, runnable_proposers
+
+    if args.script and not args.script.is_file():
+        raise UsageError(f"--script {args.script}: no such file")
+    resumed = _session_log(args.resume, Path(args.repo).expanduser().resolve()) if args.resume else None
+    if resumed and not args.out:
+        args.out = resumed.parent   # the resumed session goes on in its own folder
+    plan = _plan(args)
+    settings = plan.settings
+    budget = Budget(max_cost=plan.max_cost, max_calls=plan.max_calls)
+    proposers, intro = _proposers(plan, budget)
+    console = Console(highlight=False)
+
+    log = None
+
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+        if log is not None:
+            log.said(text)
+
+    with Session(settings, budget=budget) as session:
+        session.events = PlainEvents(say)
+        proposers, refusal = runnable_proposers(proposers, settings.sandbox, session.sandbox)
+        for note in session.notes + ([refusal] if refusal else []) + [intro]:
+            say(f"! {note}")
+        log = SessionLog(settings.out_dir / "session.jsonl")
+        log.write("start", repo=str(settings.repo), model=plan.model, settings=settings.to_json())
+        repl = Interactive(session, proposers, log, say, model=next((p for p in proposers if not p.trusted), None))
+        if resumed:
+            from .interactive import read_log
+
+            repl.resume(read_log(resumed))
+        if args.script:
+            lines = script_lines(args.script.open())
+        elif sys.stdin.isatty():
+            say("optimize session: /help lists the commands; /quit or Ctrl-D ends it")
+            home().mkdir(parents=True, exist_ok=True)
+            lines = terminal_lines(sorted({t.qualname for t in session.index}), home() / "session_history")
+        else:
+            lines = script_lines(sys.stdin)
+        try:
+            repl.run(lines)
+        finally:
+            log.write("end", accepted=len(repl.accepted), candidates=len(repl.rows))
+            log.close()
+            log = None
+    say(f"session log: {settings.out_dir / 'session.jsonl'}")
+    return 0
+
+
+def _session_log(run: str, repo: Path) -> Path:
+    """The session.jsonl `--resume RUN` names: a run folder, a name `optimize runs` shows, or
+    "last" (the newest session of `repo`)."""
+    from .interactive import read_log
+
+    if run == "last":
+        found = sorted((p for p in runs_dir().glob("*/session.jsonl")
+                        if any(e.get("event") == "start" and e.get("repo") == str(repo) for e in read_log(p)[:1])),
+                       key=lambda p: p.stat().st_mtime)
+        if not found:
+            raise UsageError(f"--resume: no earlier session of {repo} in {runs_dir()}")
+        return found[-1]
+    path = Path(run).expanduser()
+    if not path.exists() and (runs_dir() / run).is_dir():
+        path = runs_dir() / run
+    path = path / "session.jsonl" if path.is_dir() else path
+    if not path.is_file():
+        raise UsageError(f"--resume {run}: no session.jsonl there")
+    return path
 
 
 def _post(gh, pull, result, postings: list[tuple[list[dict], str]], file) -> None:

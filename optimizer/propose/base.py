@@ -29,6 +29,7 @@ class ProposalContext:
     previous: str = ""                                       # repair/refine: the version to start from
     previous_imports: tuple[str, ...] = ()                   # ... and the imports it added to the module
     feedback: str = ""                                       # repair: why it was rejected; refine: measurements
+    hints: tuple[str, ...] = ()                              # a person's constraints and ideas (optimize session)
 
     def identity(self) -> dict:
         """What makes two requests the same question, for the response cache: the mode, the
@@ -38,7 +39,8 @@ class ProposalContext:
         text: that names generated calls and traces, which depend on the run's random hash
         seed (sandboxes.HASH_SEED). So an identical rerun hits the cache; any change of code
         misses."""
-        return {"mode": self.mode, "step": self.step, "module": self.module_source, "previous": self.previous}
+        return {"mode": self.mode, "step": self.step, "module": self.module_source, "previous": self.previous,
+                **({"hints": list(self.hints)} if self.hints else {})}
 
 
 class Proposer(Protocol):

@@ -177,6 +177,23 @@ class LLMProposer:
                     raise
                 time.sleep(self.retry_delay * (2 ** attempt))
 
+    def ask(self, target: Target, question: str, hints: tuple[str, ...] = ()) -> str:
+        """A person's question about the target, answered in prose (optimize session's /ask);
+        counted against the budget, never cached (a conversation, not a candidate)."""
+        messages = [{"role": "system", "content": prompts.render("system")},
+                    {"role": "user", "content": prompts.render(
+                        "ask", target_name=target.name, source=_dedented(target.source, target.indent),
+                        question=question, hints=hints)}]
+        if not self.budget.reserve():
+            return "(the model budget is spent)"
+        used = LLMUsage()
+        try:
+            return self._call(messages, used)
+        finally:
+            self.budget.settle(used)
+            with self._usage_lock:
+                self.usage.add(used)
+
     def suggest_inputs(self, target: Target, original_source: str, candidate_source: str, diff: str) -> list[str]:
         """Ask once for inputs likely to tell the original and a candidate apart
         (prompts/inputs.jinja): the lines of the answer's code block, each meant to be an
@@ -267,6 +284,7 @@ def render_request(target: Target, context: ProposalContext) -> str:
         budget=context.budget,
         previous=context.previous,
         feedback=context.feedback,
+        hints=context.hints,
     )
 
 
