@@ -105,6 +105,20 @@ def test_the_terminal_prompt_reads_lines_through_prompt_toolkit(tmp_path):
     assert [c.text for c in words.get_completions(Document("/focus uni"), CompleteEvent())] == ["unique_ordered"]
 
 
+def test_the_case_studys_recorded_session_is_made_of_known_commands():
+    root = Path(__file__).parent.parent / "case_studies" / "toolz_session"
+    lines = (root / "session.txt").read_text().splitlines()
+    commands, typing = [], False
+    for line in lines:
+        if typing:
+            typing = line != "."
+        elif line.startswith("/"):
+            commands.append(resolve_command(line[1:].split()[0]))
+            typing = commands[-1] == "try"
+    assert None not in commands and commands[-1] == "quit" and "accept" in commands
+    assert (root / "LICENSE.txt").is_file() and (root / "toolz" / "itertoolz.py").is_file()
+
+
 # -- whole sessions through the command line -------------------------------------------------
 
 FAST = "A dict keeps first-seen order.\n```python\ndef unique_ordered(items):\n    return list(dict.fromkeys(items))\n```"
