@@ -81,9 +81,10 @@ def test_no_arguments_is_one_line(capsys):
     assert out == "" and err.startswith("optimize: error: name a repository") and err.count("\n") == 1
 
 
-def test_the_command_of_a_later_issue_says_so(capsys):
-    assert main(["session", "."]) == 2
-    assert "is not available yet" in capsys.readouterr().err
+def test_session_without_a_repository_is_one_line(capsys):
+    assert main(["session"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("optimize: error: ") and "repo" in err and err.count("\n") == 1
 
 
 def test_a_target_no_proposer_can_rewrite_is_named_and_not_calibrated(capsys, repo, tmp_path):
