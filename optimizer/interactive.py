@@ -46,7 +46,7 @@ COMMANDS = {
     "reject": "ID TEXT: record why a candidate is wrong (later model requests carry it)",
     "refine": "ID TEXT: ask the model to improve a candidate",
     "ask": "TEXT: ask the model for ideas (prose; nothing is run)",
-    "inputs": "the captured calls the candidates are judged on",
+    "inputs": "the calls the candidates are judged on; `/inputs add ARGS` adds yours (a literal argument tuple)",
     "accept": "ID [--apply]: keep it (a branch and a patch; --apply also edits the working tree)",
     "undo": "take the last accept back",
     "save": "flush the session log",
@@ -174,6 +174,7 @@ class Interactive:
     model: Proposer | None = None             # the model's proposer, for /ask and /refine
     focus: Target | None = None
     hints: dict[str, list[str]] = field(default_factory=dict)
+    inputs: dict[str, list[str]] = field(default_factory=dict)   # calls the person added, by target
     rows: list[Row] = field(default_factory=list)
     accepted: list[tuple[Kept, str]] = field(default_factory=list)   # (kept, the file's text before)
     done: bool = False
@@ -197,6 +198,8 @@ class Interactive:
                 self.focus = target(e["target"])
             elif kind == "hint" or kind == "reject" and e.get("target"):
                 self.hints.setdefault(e["target"], []).append(e["text"] if kind == "hint" else e["reason"])
+            elif kind == "input":
+                self.inputs.setdefault(e["target"], []).append(e["call"])
             elif kind == "candidate":
                 m = e.get("measurement")
                 measurement = None if not m else Measurement(
@@ -347,13 +350,28 @@ class Interactive:
         self.say(row.outcome.diff() or "(no change)")
 
     def cmd_inputs(self, rest, lines):
+        """The calls candidates are judged on; `/inputs add ARGS` adds one of yours: an
+        argument tuple literal, e.g. `/inputs add ([3, 1, 3], )`, or one bare argument."""
+        from .verify.search import parse_suggestions
+
         target = self._focused()
+        given = self.inputs.setdefault(target.name, [])
+        if rest.startswith("add"):
+            expr = rest[3:].strip()
+            [call], skipped = parse_suggestions([expr]) if expr else ([None], 1)
+            if skipped or call is None:
+                self.say("error: /inputs add takes a literal argument tuple, e.g. ([3, 1, 3],) or 'text'")
+                return
+            given.append(call)
+            self.log.write("input", target=target.name, call=call)
+            self.say(f"added for {target.qualname}: {call}; every later candidate is checked on it")
+            return
         baseline = self.session.capture([target])[target.name]
         self.say(f"{baseline.n_calls} captured call(s) of {target.qualname} from {len(baseline.tests)} test(s); "
                  f"{baseline.seen_calls} call(s) seen" + ("; " + "; ".join(baseline.capture_notes())
                                                           if baseline.capture_notes() else ""))
-        if rest.startswith("add"):
-            self.say("/inputs add is not available yet: add a test that makes the call, then /focus again")
+        for call in given:
+            self.say(f"  yours: {call}")
 
     def cmd_accept(self, rest, lines):
         from .keep import BranchKeeper
@@ -424,7 +442,7 @@ class Interactive:
         self.session.settings = replace(settings, candidates=n, model_rounds=1)
         self.session.events = recorder
         try:
-            result = self.session.optimize(target, proposers)
+            result = self.session.optimize(target, proposers, inputs=tuple(self.inputs.get(target.name, ())))
         finally:
             self.session.settings, self.session.events = settings, events
         if result.skipped:

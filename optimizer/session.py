@@ -143,10 +143,11 @@ class Session:
 
     # -- optimize ---------------------------------------------------------------------
     def optimize(self, target: Target, proposers: list[Proposer], judge: Judge | None = None,
-                 share: float | None = None) -> TargetResult:
+                 share: float | None = None, inputs: tuple[str, ...] = ()) -> TargetResult:
         """Propose, judge and choose for one target. `judge`: the real one (verification
         and measurement against the captured baseline) unless given. `share`: the
-        target's share of the workload (from the profile when located by it)."""
+        target's share of the workload (from the profile when located by it). `inputs`:
+        calls a person added ("((args...), {})" literals), every candidate checked on them."""
         config, notes = self.settings, []
         if share is None:
             share = next((h.share for h in self.hotspots if h.target == target), None)
@@ -184,7 +185,7 @@ class Session:
         if judge is None:
             suggest = next((p.suggest_inputs for p in proposers if p.suggest_inputs is not None), None)
             judge = CandidateJudge(config, self.ws, self.sandbox, baseline, self.suite, settings,
-                                   SearchBudget(config.search_seconds, suggest))
+                                   SearchBudget(config.search_seconds, suggest, given=inputs))
 
         outcomes: list[Outcome] = []
         history, round_no, interrupted = [], 1, False

@@ -123,6 +123,7 @@ def test_the_case_studys_recorded_session_is_made_of_known_commands():
 
 FAST = "A dict keeps first-seen order.\n```python\ndef unique_ordered(items):\n    return list(dict.fromkeys(items))\n```"
 WRONG = "def unique_ordered(items):\n    return sorted(set(items))\n"
+SNEAKY = ("def unique_ordered(items):\n    return list(dict.fromkeys(items)) if -7 not in items else items\n")
 RIGHT = ("def unique_ordered(items):\n    seen = set()\n    out = []\n    for item in items:\n"
          "        if item not in seen:\n            seen.add(item)\n            out.append(item)\n    return out\n")
 
@@ -142,7 +143,8 @@ def test_a_scripted_session_steers_judges_accepts_undoes_and_resumes(tmp_path, f
     server = fake_openai([FAST])
     out = tmp_path / "run"
     script = "\n".join(["/focus unique_ordered", "/hint keep the order of first appearance", "/gen 1",
-                        "/try", WRONG.rstrip("\n"), ".", "/try", RIGHT.rstrip("\n"), ".", "/table",
+                        "/try", WRONG.rstrip("\n"), ".", "/try", RIGHT.rstrip("\n"), ".",
+                        "/inputs add ([-7, -7],)", "/try", SNEAKY.rstrip("\n"), ".", "/table",
                         "/accept c5", "/accept c6", "/undo", "/quit"]) + "\n"
     r = _session(repo, script, "--model", "openai/fake-model", "--api-base", server.base_url, "--sandbox",
                  "process", "--out", out)
@@ -155,7 +157,10 @@ def test_a_scripted_session_steers_judges_accepts_undoes_and_resumes(tmp_path, f
     rows = {e["id"]: e for e in read_log(out / "session.jsonl") if e["event"] == "candidate"}
     origins = {e["origin"] for e in rows.values()}
     assert "openai/fake-model" in origins and "you" in origins and any(o.startswith("pattern:") for o in origins)
-    assert len(rows) == 6   # c1-c4: the model's answer and the catalog's three; c5, c6: typed
+    assert len(rows) == 7   # c1-c4: the model's answer and the catalog's three; c5-c7: typed
+    # c7 passes the tests and every captured call; the call the person added shows it wrong
+    assert rows["c7"]["status"] == "rejected" and "given call" in rows["c7"]["reason"], rows["c7"]["reason"]
+    assert "the same outcome on" in rows["c6"]["reason"]
     wrong, right = rows["c5"], rows["c6"]
     assert wrong["source"].strip() == WRONG.strip() and wrong["status"] == "rejected" and "tests failed" in \
         wrong["reason"]
@@ -169,7 +174,7 @@ def test_a_scripted_session_steers_judges_accepts_undoes_and_resumes(tmp_path, f
     # Resume: the judged candidates come back; a passed one can be accepted now.
     r = _session(repo, "/table\n/accept c6\n/quit\n", "--resume", str(out), "--sandbox", "process")
     assert r.returncode == 0, r.stderr + r.stdout
-    assert "resumed: 6 candidate(s), focus unique_ordered" in r.stdout
+    assert "resumed: 7 candidate(s), focus unique_ordered" in r.stdout
     assert "accepted c6: " in r.stdout and "optimize/unique_ordered" in run_git(repo, "branch", "--list")
     events = [e["event"] for e in read_log(out / "session.jsonl")]
     assert events.count("start") == 2 and "resume" in events and events[-1] == "end"

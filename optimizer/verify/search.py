@@ -83,14 +83,18 @@ class Deadline:
 
 def diverging_calls(sandbox: Sandbox, base: Path, workspace: Path, baseline: Baseline, original_source: str,
                     candidate_source: str, budget_s: float, strictness: Strictness = Strictness(),
-                    suggest: Suggest | None = None) -> SearchResult:
+                    suggest: Suggest | None = None, given: tuple[str, ...] = ()) -> SearchResult:
     """Look for inputs where the candidate (its copy: `workspace`) and the original (`base`)
     differ, within about `budget_s` seconds; the sources are the target's definition
     before and after. Recording and checking what was found may take a few seconds past
-    the budget (at least 5 s each)."""
+    the budget (at least 5 s each). `given`: calls a person added ("((args...), {})"
+    literals, origin "given"), checked whatever the budget, also with none."""
     t = baseline.target
-    if budget_s <= 0:
+    if budget_s <= 0 and not given:
         return SearchResult(Verdict(True, "equivalence", "no search for diverging inputs"))
+    if budget_s <= 0:
+        return _checked(sandbox, base, workspace, baseline, [("given", c) for c in given], [], Deadline(0.0),
+                        strictness, {}, [])
     deadline = Deadline(budget_s)
     notes: list[str] = []
     seconds: dict[str, float] = {}
@@ -107,7 +111,7 @@ def diverging_calls(sandbox: Sandbox, base: Path, workspace: Path, baseline: Bas
         found, crosshair_notes, forged = _crosshair(sandbox, workspace, baseline, original_source,
                                                     deadline, strictness, seconds)
         notes += crosshair_notes
-        calls = [("crosshair", c) for c in found]
+        calls = [("given", c) for c in given] + [("crosshair", c) for c in found]
         if asked is not None:
             suggested, model_notes, seconds["model"] = asked.result()
             calls += [("model", c) for c in suggested]
@@ -118,7 +122,16 @@ def diverging_calls(sandbox: Sandbox, base: Path, workspace: Path, baseline: Bas
     if not calls and not literals:
         shutil.rmtree(scratch, ignore_errors=True)
         return SearchResult(Verdict(True, "equivalence", "no diverging inputs found"), {}, seconds, tuple(notes))
+    return _checked(sandbox, base, workspace, baseline, calls, literals, deadline, strictness, seconds, notes,
+                    scratch)
 
+
+def _checked(sandbox: Sandbox, base: Path, workspace: Path, baseline: Baseline, calls: list, literals: list[str],
+             deadline: "Deadline", strictness: Strictness, seconds: dict[str, float], notes: list[str],
+             scratch: Path | None = None) -> SearchResult:
+    """Record the original on the calls found, then check the candidate on them."""
+    t = baseline.target
+    scratch = scratch or Path(tempfile.mkdtemp(prefix="search-", dir=base.parent))
     start = time.monotonic()
     searched, info, why = _record(sandbox, base, scratch, baseline, calls, literals, deadline)
     seconds["record"] = time.monotonic() - start
@@ -341,12 +354,15 @@ class SearchBudget:
     many candidates costs at most about the budget (plus each search's record and
     check, which may run a few seconds past it). `suggest`: the model's, if any."""
 
-    def __init__(self, seconds: float, suggest: Suggest | None = None):
-        self.left, self.share, self.suggest = seconds, seconds / 3, suggest
+    def __init__(self, seconds: float, suggest: Suggest | None = None, given: tuple[str, ...] = ()):
+        self.left, self.share, self.suggest, self.given = seconds, seconds / 3, suggest, tuple(given)
 
     def search(self, sandbox: Sandbox, base: Path, workspace: Path, baseline: Baseline, candidate_source: str,
                strictness: Strictness) -> SearchResult:
         budget = min(self.left, self.share)
+        if budget < 1.0 and self.given:   # a person's own calls are checked whatever the budget
+            return diverging_calls(sandbox, base, workspace, baseline, baseline.target.source, candidate_source,
+                                   0.0, strictness, given=self.given)
         if budget < 1.0:
             spent = "no search for diverging inputs: " + (
                 "the target's --search-seconds budget is spent" if self.share >= 1.0 else "--search-seconds is 0")
@@ -354,6 +370,6 @@ class SearchBudget:
         start = time.monotonic()
         try:
             return diverging_calls(sandbox, base, workspace, baseline, baseline.target.source, candidate_source,
-                                   budget, strictness, self.suggest)
+                                   budget, strictness, self.suggest, self.given)
         finally:
             self.left -= time.monotonic() - start
