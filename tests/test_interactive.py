@@ -119,6 +119,33 @@ def test_the_case_studys_recorded_session_is_made_of_known_commands():
     assert (root / "LICENSE.txt").is_file() and (root / "toolz" / "itertoolz.py").is_file()
 
 
+@pytest.mark.slow
+def test_a_session_at_the_terminal_prompt(tmp_path):
+    """The prompt_toolkit path end to end, fed through its pipe input."""
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from optimizer.interactive import Interactive
+    from optimizer.session import Session
+    from optimizer.settings import RunSettings
+
+    repo = make_repo(tmp_path / "r", SLOW_REPO)
+    said: list[str] = []
+    settings = RunSettings(repo=repo, out_dir=tmp_path / "out", search_seconds=0, second_opinion=False)
+    with Session(settings) as session, create_pipe_input() as pipe, \
+            create_app_session(input=pipe, output=DummyOutput()):
+        log = SessionLog(tmp_path / "out" / "session.jsonl")
+        repl = Interactive(session, [], log, said.append)
+        pipe.send_text("/he\r/focus unique_ordered\r/inputs add ([2, 2],)\r/inputs\r/table\r/quit\r")
+        repl.run(terminal_lines(["unique_ordered"], tmp_path / "history"))
+        log.close()
+    text = "\n".join(said)
+    assert "/accept" in text and "captured call(s) from 2 test(s)" in text
+    assert "yours: (([2, 2],), {})" in text and "no candidates yet" in text
+    assert [e["event"] for e in read_log(tmp_path / "out" / "session.jsonl")].count("command") == 6
+
+
 # -- whole sessions through the command line -------------------------------------------------
 
 FAST = "A dict keeps first-seen order.\n```python\ndef unique_ordered(items):\n    return list(dict.fromkeys(items))\n```"
