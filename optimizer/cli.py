@@ -351,7 +351,7 @@ def _review(args) -> int:
     from .github import SKIP_LABEL, GitHub, actions_context
     from .propose.budget import Budget
     from .report import View
-    from .review import comments_and_body, head_file, review, suggested_before, to_markdown
+    from .review import review, suggested_before, to_markdown
     from .session import Session
     from .workspace import git_root
 
@@ -390,14 +390,12 @@ def _review(args) -> int:
     with Session(settings, budget=budget) as session:
         view = session.events = View(Console(stderr=True, highlight=False), winner_word="suggested")
         view.note(intro)
-        result = None
         try:
             result = review(session, proposers, base, max_suggestions=values["max_suggestions"],
                             suggested=suggested or set(), label=ctx.pull.base_ref or None if ctx else None)
         finally:
             view.abort()
-        markdown = to_markdown(result, head_file(session))
-        postings = [comments_and_body(result, head_file(session), inline=inline) for inline in (True, False)]
+    markdown = to_markdown(result)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     (settings.out_dir / "review.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     (settings.out_dir / "review.md").write_text(markdown)
@@ -408,7 +406,7 @@ def _review(args) -> int:
     if ctx:
         _append(summary, markdown)
         with gh:
-            _post(gh, ctx.pull, result, postings, file=sys.stderr)
+            _post(gh, ctx.pull, result, file=sys.stderr)
     return 130 if result.status == "interrupted" else 0
 
 
@@ -491,11 +489,13 @@ def _session_log(run: str, repo: Path) -> Path:
     return path
 
 
-def _post(gh, pull, result, postings: list[tuple[list[dict], str]], file) -> None:
+def _post(gh, pull, result, file) -> None:
     """One review with every new suggestion, or nothing; a fork's read-only token posts nothing.
-    `postings`: the review with line comments, then with everything in its body, posted
-    instead when GitHub refuses the line comments (422: a line it does not take)."""
+    When GitHub refuses the line comments (422: a line it does not take), the review is
+    posted again with every suggestion in its body."""
     from .github import GitHubError
+    from .review import comments_and_body
+
     if not result.suggestions:
         print("optimize review: nothing to suggest: nothing posted", file=file)
     elif result.status != "completed":
@@ -504,14 +504,14 @@ def _post(gh, pull, result, postings: list[tuple[list[dict], str]], file) -> Non
         print("optimize review: a pull request from a fork: its token cannot post; the suggestions are in the "
               "job summary", file=file)
     else:
-        (comments, body), (_, whole) = postings
+        comments, body = comments_and_body(result)
         try:
             posted = gh.post_review(pull, body, comments)
         except GitHubError as exc:
             if " 422 " not in str(exc) or not comments:
                 raise
             print(f"optimize review: {exc}; posting the suggestions in the review's body instead", file=file)
-            posted = gh.post_review(pull, whole, [])
+            posted = gh.post_review(pull, comments_and_body(result, inline=False)[1], [])
         print(f"optimize review: posted a review with {len(result.suggestions)} suggestion(s): "
               f"{(posted or {}).get('html_url', '')}", file=file)
 

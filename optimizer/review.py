@@ -19,7 +19,6 @@ import re
 import textwrap
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .changes import changed_targets, diff_hunks, merge_base
 from .model import Outcome, Target, TargetResult
@@ -60,6 +59,7 @@ class Suggestion:
     replacement: str            # the new lines, indented as in the file, each ending in a newline
     outcome: Outcome            # the winner: verified, measured, confirmed, timed again
     in_diff: bool = True
+    head_text: str = field(default="", repr=False)   # the head's whole file, for diffs
 
     @property
     def imports(self) -> tuple[str, ...]:
@@ -210,7 +210,7 @@ def suggestion(result: TargetResult, prefix: str, hunks: dict[str, list[tuple[in
     start, end = target.start_line + i1, target.start_line + i2 - 1
     path = prefix + target.file
     in_diff = any(a <= start and end <= b for a, b in hunks.get(path, ()))
-    return Suggestion(target, path, start, end, "".join(new[j1:j2]), result.winner, in_diff)
+    return Suggestion(target, path, start, end, "".join(new[j1:j2]), result.winner, in_diff, result.original_text)
 
 
 def explanation(outcome: Outcome) -> str:
@@ -286,9 +286,12 @@ def comment_body(s: Suggestion) -> str:
     return "\n\n".join(parts)
 
 
-def diff_block(s: Suggestion, head_text: str) -> str:
-    """The suggestion as a unified diff of the file, numbered as the head's lines are."""
-    text = head_text if head_text.endswith("\n") else head_text + "\n"
+def diff_block(s: Suggestion) -> str:
+    """The suggestion as a unified diff of the file, numbered as the head's lines are;
+    its new lines alone when the head's text is not known."""
+    if not s.head_text:
+        return _fence(s.replacement, "python")
+    text = s.head_text if s.head_text.endswith("\n") else s.head_text + "\n"
     lines, after = text.splitlines(keepends=True), s.apply_to(text).splitlines(keepends=True)
     out = []
     for line in difflib.unified_diff(lines, after, f"a/{s.path}", f"b/{s.path}", n=2):
@@ -296,9 +299,8 @@ def diff_block(s: Suggestion, head_text: str) -> str:
     return _fence("".join(out), "diff")
 
 
-def to_markdown(r: Review, head_text=lambda s: "") -> str:
-    """The whole review for a person: suggestions first, then what was tried.
-    `head_text(suggestion)`: the head's file, for diffs (none without it)."""
+def to_markdown(r: Review) -> str:
+    """The whole review for a person: suggestions first, then what was tried."""
     n = len(r.suggestions)
     out = [f"## optimize review: {n} suggestion{'s' * (n != 1)}" if n else "## optimize review: no suggestion",
            "",
@@ -313,8 +315,7 @@ def to_markdown(r: Review, head_text=lambda s: "") -> str:
         out += [f"\n**Caveat:** {c}" for c in caveats(s.outcome)]
         if s.imports:
             out += ["", "Also needs, at the top of the module: " + ", ".join(f"`{i}`" for i in s.imports)]
-        text = head_text(s)
-        out += ["", diff_block(s, text) if text else _fence(s.replacement, "python")]
+        out += ["", diff_block(s)]
     rows = []
     for t in r.already:
         rows.append((t.name, "already suggested", "-", "a suggestion for this version of it was posted before"))
@@ -346,7 +347,7 @@ def to_markdown(r: Review, head_text=lambda s: "") -> str:
     return "\n".join(out) + "\n"
 
 
-def comments_and_body(r: Review, head_text=lambda s: "", inline: bool = True) -> tuple[list[dict], str]:
+def comments_and_body(r: Review, inline: bool = True) -> tuple[list[dict], str]:
     """The review to post: one line comment per one-click suggestion, on the right side of
     the diff; the others (their lines outside the diff, or needing an import) in the body.
     inline=False: every suggestion in the body (when GitHub refuses the line comments)."""
@@ -370,7 +371,7 @@ def comments_and_body(r: Review, head_text=lambda s: "", inline: bool = True) ->
         body += ["", f"**`{s.target.qualname}`** in `{s.path}` (not a one-click suggestion: {why}): {figures(s)}. "
                      f"Verified: {evidence_line(s.outcome)}. {explanation(s.outcome)}",
                  *[f"\n**Caveat:** {c}" for c in caveats(s.outcome)],
-                 "", diff_block(s, head_text(s)) if head_text(s) else _fence(s.replacement, "python"),
+                 "", diff_block(s),
                  "", s.marker]
     return comments, "\n".join(body)
 
@@ -396,11 +397,4 @@ def _fates(outcomes) -> str:
 def _cell(text: str) -> str:
     """Text for a Markdown table cell: one line, no pipes, no HTML, capped."""
     text = clean(text, 300).replace("\n", " ").replace("|", "\\|").replace("<", "&lt;")
-    return text
-
-
-def head_file(session: Session):
-    """The head's text of a suggestion's file (the session's copy of the working tree)."""
-    def text(s: Suggestion) -> str:
-        return (Path(session.ws.base) / s.target.file).read_text()
     return text

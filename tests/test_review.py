@@ -161,12 +161,12 @@ def test_one_review_holds_line_comments_and_the_rest_in_its_body(tmp_path):
     other, _ = _result(tmp_path, "last", "def last(items):\n    return items[len(items) - 1]\n")
     r = Review("main", "abc", suggestions=[suggestion(one, "", {"shapes.py": [(1, 12)]}),
                                            suggestion(other, "", {"shapes.py": [(1, 12)]})])
-    comments, body = comments_and_body(r, lambda s: MODULE)
+    comments, body = comments_and_body(r)
     assert comments == [{"path": "shapes.py", "line": 11, "side": "RIGHT", "start_line": 7, "start_side": "RIGHT",
                          "body": comment_body(r.suggestions[0])}]
     assert "`last`" in body and "outside this pull request's diff" in body and "@@ -13,3 +13,3 @@" in body and "-    return items[-1]\n+    return items[len(items) - 1]\n" in body
     assert len(suggested_before([body])) == 1
-    markdown = to_markdown(r, lambda s: MODULE)
+    markdown = to_markdown(r)
     assert markdown.startswith("## optimize review: 2 suggestions") and "line 7–11" in markdown
 
 
@@ -257,7 +257,7 @@ def test_line_comments_github_refuses_are_posted_in_the_body_instead(tmp_path, g
                               "errors": ["pull_request_review_thread.line must be part of the diff"]}, {})]
     said = io.StringIO()
     with GitHub(github.url, TOKEN, sleep=lambda s: None) as gh:
-        _post(gh, _pull(github), r, [comments_and_body(r, lambda s: MODULE, inline=i) for i in (True, False)], said)
+        _post(gh, _pull(github), r, said)
     [posted] = github.posted   # the first POST was refused, the second landed
     assert posted["comments"] == [] and "GitHub refused it as a line comment" in posted["body"]
     assert "@@ -5,9 +5,5 @@" in posted["body"] and len(suggested_before([posted["body"]])) == 1
