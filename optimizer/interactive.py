@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 from .errors import OptimizeError
 from .model import Candidate, Kept, Outcome, Target, TargetResult
 from .propose.base import ProposalContext
-from .protocols import Proposer
+from .protocols import NullEvents, Proposer
 from .scrub import clean
 from .session import Session
 from .target import replace_definition
@@ -358,10 +358,11 @@ class Interactive:
         given = self.inputs.setdefault(target.name, [])
         if rest.startswith("add"):
             expr = rest[3:].strip()
-            [call], skipped = parse_suggestions([expr]) if expr else ([None], 1)
-            if skipped or call is None:
+            calls, skipped = parse_suggestions([expr]) if expr else ([], 1)
+            if skipped or not calls:
                 self.say("error: /inputs add takes a literal argument tuple, e.g. ([3, 1, 3],) or 'text'")
                 return
+            call = calls[0]
             given.append(call)
             self.log.write("input", target=target.name, call=call)
             self.say(f"added for {target.qualname}: {call}; every later candidate is checked on it")
@@ -481,8 +482,8 @@ class _Judgements:
         return getattr(self.inner, name)
 
 
-class PlainEvents:
-    """Stages and notes as plain lines (the session prints its own table)."""
+class PlainEvents(NullEvents):
+    """Stages and notes as plain lines; the rest is the session's own to print (its table)."""
 
     def __init__(self, say: Callable[[str], None]):
         self.say = say
@@ -492,18 +493,6 @@ class PlainEvents:
 
     def note(self, text: str) -> None:
         self.say(f"! {clean(text)}")
-
-    def hotspots(self, hotspots) -> None:
-        pass
-
-    def candidates(self, target: str, total: int) -> None:
-        pass
-
-    def judged(self, outcome: Outcome) -> None:
-        pass
-
-    def target_done(self, result: TargetResult) -> None:
-        pass
 
 
 class SessionUsage(Exception):

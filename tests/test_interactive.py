@@ -137,13 +137,15 @@ def test_a_session_at_the_terminal_prompt(tmp_path):
             create_app_session(input=pipe, output=DummyOutput()):
         log = SessionLog(tmp_path / "out" / "session.jsonl")
         repl = Interactive(session, [], log, said.append)
-        pipe.send_text("/he\r/focus unique_ordered\r/inputs add ([2, 2],)\r/inputs\r/table\r/quit\r")
+        pipe.send_text("/he\r/focus unique_ordered\r/inputs add ([2, 2],)\r/inputs add foo(\r/inputs\r/table\r"
+                       "/quit\r")
         repl.run(terminal_lines(["unique_ordered"], tmp_path / "history"))
         log.close()
     text = "\n".join(said)
     assert "/accept" in text and "captured call(s) from 2 test(s)" in text
     assert "yours: (([2, 2],), {})" in text and "no candidates yet" in text
-    assert [e["event"] for e in read_log(tmp_path / "out" / "session.jsonl")].count("command") == 6
+    assert "error: /inputs add takes a literal argument tuple" in text   # not a literal: said, session goes on
+    assert [e["event"] for e in read_log(tmp_path / "out" / "session.jsonl")].count("command") == 7
 
 
 # -- whole sessions through the command line -------------------------------------------------
