@@ -85,8 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a run's summary (the last run by default)")
     show.add_argument("run", nargs="?", help="a run folder or report.json (default: the last run)")
     show.add_argument("--json", action="store_true", help="print the run's JSON report")
+    show.add_argument("--html", action="store_true", help="write the run's report.html from its JSON, print its "
+                      "path, and open it in a browser when run on a terminal")
     runs = sub.add_parser("runs", help="list the runs on this machine, newest first")
     runs.add_argument("repo", nargs="?", help="only runs on this repository")
+    runs.add_argument("--target", help="only runs that worked on this function (pkg.mod.func, or its last part)")
+    runs.add_argument("--limit", type=int, help="the newest N runs only")
+    runs.add_argument("--json", action="store_true", help="print the history as JSON")
     return p
 
 
@@ -196,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
             (out_dir / "error.log").write_text(traceback.format_exc())
             where = f" (traceback in {out_dir / 'error.log'})"
+            _index_failure(out_dir / "error.log", plan.settings)
         print(f"optimize: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
         return 1
 
@@ -313,7 +319,7 @@ def _proposers(plan: Plan, budget) -> tuple[list, str]:
 
 def _run(plan: Plan) -> int:
     from .propose.budget import Budget
-    from .report import View, write_json
+    from .report import View
     from .run import run
     from .session import Session
 
@@ -336,10 +342,34 @@ def _run(plan: Plan) -> int:
             if report is None:
                 view.abort()
             else:
-                for path in paths:
-                    write_json(report, path)
-                view.close(report, paths[0])
+                html = _write_reports(report, paths, view)
+                view.close(report, paths[0], html)
     return 130 if report.status == "interrupted" else 0
+
+
+def _write_reports(report, paths: list[Path], view) -> Path | None:
+    """report.json at each path, report.html beside each, and the first indexed in the
+    history. The JSON is written first: a failure in the HTML or the index loses nothing
+    verified, and is said in one line."""
+    from .report import history, write_json
+    from .report.html import html_path_for, write_html
+
+    for path in paths:
+        write_json(report, path)
+    data, html = report.to_json(), None
+    try:
+        for path in paths:
+            html = html or write_html(data, html_path_for(path))
+            if html_path_for(path) != html:
+                write_html(data, html_path_for(path))
+    except Exception as exc:   # noqa: BLE001 - see above
+        view.note(f"report.html not written: {type(exc).__name__}: {exc}")
+        html = None
+    try:
+        history.record_run(paths[0], data)
+    except Exception as exc:   # noqa: BLE001 - e.g. a read-only or locked home folder
+        view.note(f"the run is not in the history (optimize runs): {type(exc).__name__}: {exc}")
+    return html
 
 
 def _review(args) -> int:
@@ -387,6 +417,7 @@ def _review(args) -> int:
             from None
     budget = Budget(max_cost=plan.max_cost, max_calls=plan.max_calls)
     proposers, intro = _proposers(plan, budget)
+    started = time.time()
     with Session(settings, budget=budget) as session:
         view = session.events = View(Console(stderr=True, highlight=False), winner_word="suggested")
         view.note(intro)
@@ -398,6 +429,7 @@ def _review(args) -> int:
     markdown = to_markdown(result)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     (settings.out_dir / "review.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    _index_review(settings.out_dir / "review.json", result, settings, plan.model, budget, started)
     (settings.out_dir / "review.md").write_text(markdown)
     print(json.dumps(result.to_json(), indent=2) if args.format == "json" else markdown, end="" if
           args.format == "markdown" else "\n")
@@ -408,6 +440,18 @@ def _review(args) -> int:
         with gh:
             _post(gh, ctx.pull, result, file=sys.stderr)
     return 130 if result.status == "interrupted" else 0
+
+
+def _index_review(path: Path, result, settings, model: str | None, budget, started: float) -> None:
+    from .report import history
+    from .run import run_meta
+
+    meta = run_meta(settings, started)
+    try:
+        history.record_review(path, result.to_json(), str(settings.repo), meta["started"], meta["git_revision"],
+                              model, {"calls": budget.spent.calls, "cost_usd": budget.spent.cost_usd})
+    except Exception as exc:   # noqa: BLE001 - the review itself is what matters
+        print(f"optimize review: not in the history (optimize runs): {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def _session(args) -> int:
@@ -522,6 +566,16 @@ def _append(path: Path | None, text: str) -> None:
             f.write(text.rstrip("\n") + "\n\n")
 
 
+def _index_failure(log: Path, settings) -> None:
+    """A run that failed is in the history too, pointing at its error.log."""
+    from .report import history
+
+    try:
+        history.record_failure(log, str(settings.repo))
+    except Exception:   # noqa: BLE001 - the failure being reported matters more than its index entry
+        pass
+
+
 def _check_apply(settings, target) -> None:
     """--apply refuses up front when the named target's file has uncommitted changes."""
     from .workspace import git_root, is_dirty
@@ -532,35 +586,49 @@ def _check_apply(settings, target) -> None:
 
 
 # -- show, runs --------------------------------------------------------------------------
-def _reports() -> list[Path]:
-    """report.json of every run folder, newest first (error.log for a run that failed)."""
-    found = [d / "report.json" if (d / "report.json").is_file() else d / "error.log"
-             for d in runs_dir().glob("*") if (d / "report.json").is_file() or (d / "error.log").is_file()]
-    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+def _report_path(run: str | None) -> Path:
+    """The report.json `run` names (a run folder, a report file, or a folder name in the
+    runs folder), else the last run the history knows."""
+    from .report import history
+
+    if not run:
+        found = [r for r in history.runs() if r.kind == "run" and r.report.endswith(".json") and r.exists]
+        if not found:
+            raise UsageError("no runs yet on this machine (optimize runs lists them; runs are indexed in "
+                             f"{history.index_path()})")
+        return Path(found[0].report)
+    path = Path(run).expanduser()
+    if not path.exists() and (runs_dir() / run).is_dir():   # a name `optimize runs` lists
+        path = runs_dir() / run
+    path = path / "report.json" if path.is_dir() else path
+    if not path.is_file():
+        log = path.parent / "error.log"
+        raise UsageError(f"no report at {path}" + (f": the run failed, see {log}" if log.is_file() else ""))
+    return path
 
 
 def _show(args) -> int:
-    if args.run:
-        from .home import runs_dir
-
-        path = Path(args.run).expanduser()
-        if not path.exists() and (runs_dir() / args.run).is_dir():   # a name `optimize runs` lists
-            path = runs_dir() / args.run
-        path = path / "report.json" if path.is_dir() else path
-        if not path.is_file():
-            log = path.parent / "error.log"
-            raise UsageError(f"no report at {path}" + (f": the run failed, see {log}" if log.is_file() else ""))
-    else:
-        found = [p for p in _reports() if p.name == "report.json"]
-        if not found:
-            raise UsageError("no runs yet on this machine (runs are kept in the runs folder of $OPTIMIZE_HOME)")
-        path = found[0]
+    """The run's summary; --json its JSON; --html its HTML page (written from the JSON,
+    opened in a browser when one is at hand on a terminal)."""
+    path = _report_path(args.run)
     try:
         data = json.loads(path.read_text())
+        if not isinstance(data, dict) or "candidates" not in data:
+            raise ValueError("not a report of optimize run")
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
     if args.json:
         print(json.dumps(data, indent=2))
+        return 0
+    if args.html:
+        from .report.html import html_path_for, write_html
+
+        html = write_html(data, html_path_for(path))
+        print(html)
+        if sys.stdout.isatty():
+            import webbrowser
+
+            webbrowser.open(html.resolve().as_uri())   # False (nothing opens) where no browser is found
         return 0
     print(f"{path}\n{data.get('repo')}: {data.get('status')}, {len(data.get('candidates', []))} candidate(s), "
           f"{len(data.get('kept', []))} kept")
@@ -571,28 +639,33 @@ def _show(args) -> int:
         print(f"kept {k['target']}: {k['speedup']:.2f}x -> {k.get('branch') or 'no branch'}, patch {k['patch_file']}")
     for note in data.get("notes", []):
         print(f"! {note}")
+    html = path.with_suffix(".html")
+    if html.is_file():
+        print(f"HTML: {html}")
     return 0
 
 
 def _runs(args) -> int:
+    """The history: one line per run, newest first, from the SQLite index (report/history.py)."""
+    from .report import history
+
     repo = str(Path(args.repo).expanduser().resolve()) if args.repo else None
-    shown = 0
-    for path in _reports():
-        if path.name == "error.log":
-            if not repo:
-                print(f"{path.parent.name}  failed: see {path}")
-                shown += 1
-            continue
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if repo and data.get("repo") != repo:
-            continue
-        kept = ", ".join(f"{k['target']} {k['speedup']:.2f}x" for k in data.get("kept", [])) or "nothing kept"
-        started = data.get("meta", {}).get("started", "")
-        print(f"{path.parent.name}  {started}  {data.get('status')}  {kept}")
-        shown += 1
-    if not shown:
-        print("no runs" + (f" on {repo}" if repo else ""))
+    rows = history.runs(repo=repo, target=args.target, limit=args.limit)
+    if args.json:
+        print(json.dumps([{**{k: v for k, v in vars(r).items() if k != "targets"}, "exists": r.exists,
+                           "targets": [vars(t) for t in r.targets]} for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("no runs" + (f" on {repo}" if repo else "") + (f" of {args.target}" if args.target else ""))
+        return 0
+    for r in rows:
+        kept = [f"{t.target} {t.speedup:.2f}x" for t in r.targets if t.fate in ("kept", "suggested") and t.speedup]
+        tried = len(r.targets)
+        what = (", ".join(kept) if kept else "nothing kept") + f" ({tried} target{'s' * (tried != 1)})" \
+            if r.status != "failed" else f"failed: see {r.report}"
+        cost = f"  ${r.cost_usd:.4f}" if r.cost_usd else ""
+        revision = (r.revision or "no git")[:12] + ("+dirty" if r.revision and r.revision.endswith("+dirty") else "")
+        gone = "" if r.exists else "  (report deleted)"
+        print(f"{r.started or '?':<25}  {r.kind:<6}  {r.status:<11}  {r.repo}@{revision}  {what}{cost}{gone}\n"
+              f"    {Path(r.report).parent}")
     return 0

@@ -165,7 +165,16 @@ class Outcome:
             "imports": list(self.candidate.imports),
             "diff": self.diff(),
             **({"evidence": self.evidence} if self.evidence else {}),
+            **self._words(),
         }
+
+    def _words(self) -> dict:
+        """Why it is faster and its caveats, for a candidate that passed (explanation.py)."""
+        if self.status not in ("kept", "passed"):
+            return {}
+        from .explanation import caveats, explanation
+
+        return {"explanation": explanation(self), "caveats": caveats(self)}
 
     def diff(self) -> str:
         """The candidate's definition against the original's, as a unified diff."""
@@ -208,6 +217,16 @@ class TargetResult:
     skipped: str = ""
     rounds: int = 0
     interrupted: bool = False
+    line_shares: dict[int, float] = field(default_factory=dict)   # the original's line -> share of its time
+
+    def to_json(self, share: float | None = None) -> dict:
+        """What the report says about the target itself (its candidates are listed apart)."""
+        t = self.target
+        return {"file": t.file, "qualname": t.qualname, "start_line": t.start_line, "end_line": t.end_line,
+                "source": t.source, "share": round(share, 4) if share is not None else None,
+                "status": "skipped" if self.skipped else "kept" if self.winner else "nothing kept",
+                "skipped": self.skipped, "rounds": self.rounds, "interrupted": self.interrupted,
+                "line_shares": {str(line): round(v, 4) for line, v in sorted(self.line_shares.items())}}
 
 
 @dataclass
@@ -268,9 +287,13 @@ class Report:
     status: str = "running"   # "completed" | "interrupted" | "failed"
     sandbox: str = ""
     meta: dict = field(default_factory=dict)   # tool version, git revision, Python, settings, start, duration
+    targets: dict[str, dict] = field(default_factory=dict)    # name -> TargetResult.to_json()
+    profiles: dict[str, dict] = field(default_factory=dict)   # "before"/"after" the kept edits: profilers.flame
 
     def add(self, result: TargetResult) -> None:
         """Gather one target's result (the run's front end calls this once per target)."""
+        share = next((h.share for h in self.hotspots if h.name == result.target.name), None)
+        self.targets[result.target.name] = result.to_json(share)
         self.outcomes.extend(result.outcomes)
         self.notes.extend(result.notes)
         if result.calibration is not None:
@@ -284,6 +307,8 @@ class Report:
             "status": self.status,
             "sandbox": self.sandbox,
             "hotspots": [h.to_json() for h in self.hotspots],
+            "profiles": self.profiles,
+            "targets": self.targets,
             "candidates": [o.to_json() for o in self.outcomes],
             "kept": [k.to_json() for k in self.kept],
             "calibration": {name: m.to_json() for name, m in self.calibration.items()},

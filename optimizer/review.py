@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from .changes import changed_targets, diff_hunks, merge_base
 from .model import Outcome, Target, TargetResult
+from .explanation import caveats, explanation
 from .protocols import Proposer
 from .scrub import clean
 from .session import Session, runnable_proposers
@@ -211,37 +212,6 @@ def suggestion(result: TargetResult, prefix: str, hunks: dict[str, list[tuple[in
     path = prefix + target.file
     in_diff = any(a <= start and end <= b for a, b in hunks.get(path, ()))
     return Suggestion(target, path, start, end, "".join(new[j1:j2]), result.winner, in_diff, result.original_text)
-
-
-def explanation(outcome: Outcome) -> str:
-    """One line on why it is faster: the proposer's own words (the first sentence of the
-    model's answer or of the catalog pattern's description), cleaned and capped."""
-    first = _sentences(outcome)[:1]
-    return _capped(first[0]) if first else f"Proposed by {outcome.candidate.origin}."
-
-
-def caveats(outcome: Outcome) -> list[str]:
-    """What a reviewer must know before accepting it: the inputs the proposer says it is
-    unsafe for, and the kinds of calls the verification saw it refuse where the current
-    version accepts them (evidence "narrowed")."""
-    warning = re.compile(r"\b(unsafe|assum\w*|only when|only if)\b", re.IGNORECASE)
-    clauses = [c.strip() for s in _sentences(outcome)[1:] for c in re.split(r",\s+and\s+|;\s+", s)]
-    said = [_capped(c[:1].upper() + c[1:].rstrip(".") + ".") for c in clauses if warning.search(c)]
-    narrowed = (outcome.evidence or {}).get("narrowed")
-    if narrowed:
-        said.append(_capped(f"It raises on {narrowed.get('calls')} generated call(s) of kinds the captured calls "
-                            f"never pass, which the current version accepts (e.g. {narrowed.get('example', '')})"))
-    return said
-
-
-def _sentences(outcome: Outcome) -> list[str]:
-    note = clean(outcome.candidate.note or "", 1200).strip()
-    first_para = " ".join(ln.strip() for ln in note.split("\n\n")[0].splitlines())
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z`])", first_para) if s.strip()]
-
-
-def _capped(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
 
 
 # -- rendering ---------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from profilers.flame import collapsed
+
 from . import __version__
 from .keep import BranchKeeper
 from .model import Report, Target
@@ -42,9 +44,12 @@ def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | 
         if targets is None:
             targets = session.locate_hotspots(settings.max_targets)
             report.hotspots = session.hotspots
+            if session.profile is not None:
+                report.profiles["before"] = collapsed(session.profile, session.ws.base)
             events.hotspots(session.hotspots)
         report.notes.extend(session.notes)
         session.capture(targets)   # one run of the tests (and the benchmark) for all of them
+        kept_results = []
         for target in targets:
             result = session.optimize(target, proposers)
             report.add(result)
@@ -52,8 +57,17 @@ def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | 
             if kept is not None:
                 report.kept.append(kept)
                 report.notes.extend(kept.notes)
+                kept_results.append(result)
             if result.interrupted:
                 raise KeyboardInterrupt
+        if kept_results and "before" in report.profiles:   # the workload's flame graph after the kept edits
+            after, copy = session.profile_kept(kept_results)
+            try:
+                report.profiles["after"] = collapsed(after, copy)
+            finally:
+                session.ws.discard(copy)
+            if after.error:
+                report.notes.append(f"profiling with the kept edits: {after.error}")
         report.status = "completed"
     except KeyboardInterrupt:
         report.status = "interrupted"

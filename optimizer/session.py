@@ -30,6 +30,7 @@ from sandboxes import Sandbox, capability, get_sandbox
 from .choose import choose_winner, final_fates
 from .errors import TargetNotImportable
 from .judge import CandidateJudge
+from .measure.lineprofile import line_profile
 from .measure.runner import MeasureError, calibrate
 from .model import Candidate, Hotspot, Kept, Outcome, Target, TargetResult
 from .propose.budget import Budget
@@ -38,7 +39,7 @@ from .propose.examples import KeptExamples
 from .protocols import Events, Judge, Keeper, NullEvents, Proposer
 from .rounds import NEAR_MISS_STAGES, first_request, next_requests, stop_reason
 from .settings import RunSettings
-from .target import index_repo, replace_definition, resolve
+from .target import index_repo, replace_definition, resolve, targets_in_file
 from .verify import Baseline, SearchBudget, TestRun, capture
 from .verify.equivalence import record_expected
 from .verify.evidence import unreached_note
@@ -65,6 +66,7 @@ class Session:
         self.sandbox = sandbox
         self.notes: list[str] = [warning] if warning else []
         self.hotspots: list[Hotspot] = []
+        self.profile = None       # the workload's sampled stacks (profilers.Profile), once profiled
         self.baselines: dict[str, Baseline] = {}
         self.suite: TestRun | None = None
         self.ws = Workspace(settings.repo)
@@ -106,10 +108,35 @@ class Session:
         prof = profile(self.sandbox, self.ws.base, workload, python_env(self.ws.base, self.index))
         if prof.error:
             self.notes.append(f"profiling: {prof.error}")
+        self.profile = prof
         self.hotspots = rank(prof, self.ws.base, self.index)
         if not self.hotspots:
             self.notes.append("the profile credited no time to the repository's own functions")
         return [h.target for h in self.hotspots[:max_targets]]
+
+    def profile_kept(self, results: list[TargetResult]):
+        """The workload profiled again in a copy of the repository with every kept edit in
+        place (several in one file applied in turn): the "after" of the report's flame
+        graphs. Returns (profile, the copy's root); the caller discards the copy."""
+        from profilers import profile
+
+        first = results[0]
+        copy = self.ws.candidate_copy(first.target, first.new_text)
+        written = {first.target.file}
+        for result in results[1:]:
+            path = copy / result.target.file
+            if result.target.file in written:   # another kept edit is in this file: add this one to it
+                current = next(t for t in targets_in_file(copy, result.target.file)
+                               if t.qualname == result.target.qualname)
+                c = result.winner.candidate
+                path.write_text(replace_definition(path.read_text(), current, c.source, c.imports))
+            else:
+                path.write_text(result.new_text)
+            written.add(result.target.file)
+        bench = self.settings.bench
+        self.events.stage("profiling " + ("the benchmark" if bench else "the test suite") + " with the kept edits")
+        workload = ["sh", "-c", bench] if bench else pytest_command([])
+        return profile(self.sandbox, copy, workload, python_env(copy, self.index)), copy
 
     def locate_changed(self, since: str) -> list[Target]:
         """The functions and methods the change since git revision `since` touched
@@ -159,12 +186,15 @@ class Session:
         iterating = any(p.iterative for p in proposers)
         self.events.stage(f"gathering what the model is shown about {target.qualname}" if iterating else
                           f"proposing candidates for {target.qualname}")
+        # where the original spends its time, line by line: for the model's prompt and the report
+        lines = line_profile(self.sandbox, self.ws.base, baseline)
         context = build_context(self.sandbox, self.ws, target, baseline, original, share, self.budget,
-                                for_model=iterating)
+                                for_model=iterating, lines=lines)
         first = first_request(config.candidates)
         candidates = [c for p in proposers for c in p.propose(target, context, first.k)]
+        shares = lines.shares() if lines else {}
         if not candidates:
-            return self._skipped(target, notes, _nothing_to_try(target, proposers))
+            return self._skipped(target, notes, _nothing_to_try(target, proposers), shares)
         unreached = unreached_note(target.name, baseline.coverage)   # matters once there are candidates
         notes.extend([unreached] if unreached else [])
 
@@ -223,7 +253,8 @@ class Session:
         fates = final_fates(outcomes, winner)
         kept = next((o for o in fates if o.status == "kept"), None)
         result = TargetResult(target, fates, kept, self._new_text(original, kept) if kept else "", original,
-                              calibration, tuple(notes), rounds=round_no - 1, interrupted=interrupted)
+                              calibration, tuple(notes), rounds=round_no - 1, interrupted=interrupted,
+                              line_shares=shares)
         self.events.target_done(result)
         return result
 
@@ -275,9 +306,9 @@ class Session:
         self.events.judged(outcome)
         return outcome
 
-    def _skipped(self, target: Target, notes: list[str], why: str) -> TargetResult:
+    def _skipped(self, target: Target, notes: list[str], why: str, shares: dict | None = None) -> TargetResult:
         notes.append(f"skipped {target.name}: {why}")
-        result = TargetResult(target, notes=tuple(notes), skipped=why)
+        result = TargetResult(target, notes=tuple(notes), skipped=why, line_shares=shares or {})
         self.events.target_done(result)
         return result
 

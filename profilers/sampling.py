@@ -58,6 +58,7 @@ def _profile(sandbox: Sandbox, workspace: Path, command: list[str], env: dict[st
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if use_py_spy and Path(py_spy).exists():
         raw = out_dir / "py-spy.txt"
+        raw.unlink(missing_ok=True)   # a copy of a profiled workspace holds the last profile's file
         cmd = [py_spy, "record", "--format", "raw", "--full-filenames", "--subprocesses",
                "--rate", str(rate), "--output", str(raw), "--", *command]
         result = sandbox.run(cmd, workspace, env=env, timeout=timeout)
@@ -72,6 +73,8 @@ def _profile(sandbox: Sandbox, workspace: Path, command: list[str], env: dict[st
 
     sampler_env = {**env, "OPTIMIZE_SAMPLE": str(out_dir),
                    "PYTHONPATH": os.pathsep.join(filter(None, [str(BOOTSTRAP), env.get("PYTHONPATH")]))}
+    for stale in out_dir.glob("samples-*.txt"):
+        stale.unlink()
     result = sandbox.run(command, workspace, env=sampler_env, timeout=timeout)
     stacks: Counter = Counter()
     for path in out_dir.glob("samples-*.txt"):

@@ -95,7 +95,7 @@ def test_a_target_no_proposer_can_rewrite_is_named_and_not_calibrated(capsys, re
     assert "no catalog pattern applies to total; a model (--model) can propose rewrites" in out
     assert "noise" not in out and "no candidate was judged" in out and "completed in " in out
     # --json FILE writes that file (patches would go beside it), not a second report.json
-    assert sorted(p.name for p in report_path.parent.iterdir()) == ["r.json"]
+    assert sorted(p.name for p in report_path.parent.iterdir()) == ["r.html", "r.json"]   # the page beside it
     report = json.loads(report_path.read_text())
     meta = report["meta"]
     assert meta["tool_version"] == __version__ and len(meta["git_revision"]) == 40
@@ -122,9 +122,11 @@ def test_show_and_runs_read_the_runs_folder(capsys, tmp_path, monkeypatch):
     failed.mkdir()
     (failed / "error.log").write_text("Traceback ...\n")
     assert main(["show", failed.name]) == 2 and "the run failed, see" in capsys.readouterr().err
-    assert main(["runs"]) == 0 and f"r-20261130-130000  failed: see {failed / 'error.log'}" in capsys.readouterr().out
-    assert main(["runs"]) == 0 and "r-20261130-120000  2026-11-30T12:00:00+00:00  completed  pkg.f 2.00x" in \
-        capsys.readouterr().out
+    assert main(["runs"]) == 0   # the runs folder's reports, indexed on the first query
+    out = capsys.readouterr().out
+    assert f"failed       @no git  failed: see {failed / 'error.log'}" in out
+    assert "2026-11-30T12:00:00+00:00  run     completed    /x/r@no git  pkg.f 2.00x (1 target)" in out
+    assert f"    {folder}\n" in out
     assert main(["runs", str(tmp_path)]) == 0 and capsys.readouterr().out.strip() == f"no runs on {tmp_path}"
 
 

@@ -103,6 +103,19 @@ def test_offline_case_study_with_bench(tmp_path):
     assert kept == {names[0]}   # the profile's top function, the only target (--max-targets 1)
     assert report["llm"]["calls"] == 0
     assert report["meta"]["settings"]["max_targets"] == 1 and report["meta"]["settings"]["bench"] == "python bench.py"
+    # what the HTML report draws: the workload's stacks before and after the kept edit, the
+    # target's line profile, and why the kept edit is faster
+    before, after = report["profiles"]["before"], report["profiles"]["after"]
+    assert before["samples"] > 0 and after["samples"] > 0 and "dedupe/core.py" in before["own_files"]
+    assert not any("/tmp/" in line or "optimize-" in line for line in before["stacks"] + after["stacks"])
+    shares = report["targets"][names[0]]["line_shares"]
+    assert shares and abs(sum(shares.values()) - 1) < 0.01
+    [winner] = [c for c in report["candidates"] if c["status"] == "kept"]
+    assert winner["explanation"] and isinstance(winner["caveats"], list)
+    html = tmp_path / "report.html"   # beside --json's file, named by the terminal view
+    assert f"open in a browser: {html}" in r.stdout and names[0] in html.read_text()
+    listed = optimize("runs", "--target", names[0].rsplit(".", 1)[1])
+    assert listed.returncode == 0 and str(tmp_path) in listed.stdout and f"{names[0]} " in listed.stdout
 
 
 def test_apply_edits_the_working_tree(tmp_path):

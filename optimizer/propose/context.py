@@ -8,7 +8,7 @@ from importlib import metadata
 
 from sandboxes import Sandbox
 
-from ..measure.lineprofile import annotate, first_line_of, line_profile
+from ..measure.lineprofile import LineProfile, annotate, first_line_of, line_profile
 from ..model import Target
 from ..rounds import Request, refine_feedback, repair_feedback
 from ..target import targets_in_file
@@ -38,20 +38,21 @@ def libraries() -> list[str]:
 
 
 def build_context(sandbox: Sandbox, ws: Workspace, target: Target, baseline: Baseline, module_source: str,
-                  share: float | None, budget: Budget, for_model: bool) -> ProposalContext:
-    """The round-1 request. The line profile, examples and patterns only matter to a
-    model: without one (for_model=False) they are not gathered."""
+                  share: float | None, budget: Budget, for_model: bool,
+                  lines: LineProfile | None = None) -> ProposalContext:
+    """The round-1 request. The line profile (`lines`, the original's, taken by the
+    caller), examples and patterns only matter to a model: without one
+    (for_model=False) they are not gathered."""
     index = {t.qualname: t for t in targets_in_file(ws.base, target.file)}
     context = ProposalContext(module_source, {q: index[q].source for q in target.callees if q in index}, share,
                               block_profile=block_profile(sandbox, ws.base, baseline) if for_model else "")
     if not for_model:
         return context
     source = textwrap.dedent(target.source)
-    profile = line_profile(sandbox, ws.base, baseline)
     matching = set(applicable(source))
     return replace(
         context,
-        annotated_source=annotate(source, first_line_of(target), profile) if profile else "",
+        annotated_source=annotate(source, first_line_of(target), lines) if lines else "",
         libraries=libraries(),
         patterns=[{"id": p.id, "description": p.description} for p in CATALOG if p.id in matching],
         examples=render_examples(retrieve(source, k=EXAMPLES_SHOWN)),

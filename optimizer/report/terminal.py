@@ -14,8 +14,8 @@ import json
 import time
 from pathlib import Path
 
-from .model import Hotspot, Outcome, Report, TargetResult
-from .scrub import clean
+from ..model import Hotspot, Outcome, Report, TargetResult
+from ..scrub import clean
 
 
 class View:
@@ -108,7 +108,7 @@ class View:
             self.live.stop()
             self.live = None
 
-    def close(self, report: Report, report_path: Path | None = None) -> None:
+    def close(self, report: Report, report_path: Path | None = None, html_path: Path | None = None) -> None:
         if self.live:
             self.live.stop()
             self.live = None
@@ -140,6 +140,8 @@ class View:
         elapsed = time.time() - self.started
         self.console.print(f"{report.status} in {int(elapsed // 60)}m{elapsed % 60:04.1f}s"
                            + (f"; report: {report_path}" if report_path else ""))
+        if html_path:
+            self.console.print(f"open in a browser: {html_path}")
 
     # -- rendering -------------------------------------------------------------
     def _render(self):
