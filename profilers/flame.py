@@ -34,9 +34,13 @@ class _Node:
 def collapsed(profile: Profile, workspace: Path, min_share: float = MIN_SHARE) -> dict:
     """The profile as {"tool", "seconds", "samples", "stacks": [...], "own_files": [...]}:
     the pruned collapsed stacks, and which files shown are the repository's own."""
-    root = str(workspace.resolve()) + "/"
+    from optimizer.verify.runs import BOOTSTRAP   # the in-process sampler's own frames are not the workload's
+
+    root, ours = str(workspace.resolve()) + "/", str(BOOTSTRAP) + "/"
     tree, own = _Node(), set()
     for stack, count in profile.stacks.items():
+        if any(path.startswith(ours) for _func, path, _line in stack):
+            continue
         shown = [_shown_file(path, root) for _func, path, _line in stack[:MAX_DEPTH]]
         deepest_own = max((i for i, (_, is_own) in enumerate(shown) if is_own), default=-1)
         own.update(name for name, is_own in shown if is_own)

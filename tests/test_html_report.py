@@ -166,6 +166,11 @@ def test_collapsed_stacks_are_relative_pruned_and_keep_the_repositorys_frames(tm
     assert set(flame["own_files"]) == {"pkg/core.py", "pkg/util.py", "tests/test_core.py"}
     assert stacks["(other stacks)"] == 3   # a stack too small to show on its own, at the root
     assert sum(stacks.values()) == 1000   # nothing lost by folding
+    from optimizer.verify.runs import BOOTSTRAP
+
+    sampler = Profile(Counter({(("flush", str(BOOTSTRAP / "sitecustomize.py"), 9),): 5,
+                               (("main", str(tmp_path / "bench.py"), 1),): 5}), "sampler", 0.1)
+    assert collapsed(sampler, tmp_path)["stacks"] == ["main (bench.py) 5"]   # the sampler's own frames are not shown
 
 
 def test_the_flame_graph_marks_the_targets_and_escapes_names(tmp_path):

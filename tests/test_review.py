@@ -415,6 +415,8 @@ def test_review_selects_the_changed_functions_and_says_what_it_cannot_check(tmp_
     assert r.returncode == 0, r.stderr
     assert "| `pkg.core.untested` | not checkable | - | no test or workload called it |" in r.stdout
     assert r.stdout.startswith("## optimize review: no suggestion")
+    listed = _cli("runs", repo, "--json")   # both reviews are in the history
+    assert [(row["kind"], row["status"]) for row in json.loads(listed.stdout)] == [("review", "completed")] * 2
 
 
 def _action_step(step_id: str, **given: str) -> tuple[str, dict]:
