@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def case_study_report(folder: Path) -> Path:
-    repo = folder / "dedupe"
+    repo = folder / "case_studies" / "dedupe"
     shutil.copytree(ROOT / "case_studies" / "dedupe", repo)
     for args in (["init", "-q", "-b", "main"], ["add", "-A"],
                  ["-c", "user.name=b", "-c", "user.email=b@x", "commit", "-qm", "case study"]):

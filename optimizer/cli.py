@@ -508,8 +508,19 @@ def _session(args) -> int:
             log.write("end", accepted=len(repl.accepted), candidates=len(repl.rows))
             log.close()
             log = None
+            _index_session(settings.out_dir / "session.jsonl", budget)
     say(f"session log: {settings.out_dir / 'session.jsonl'}")
     return 0
+
+
+def _index_session(path: Path, budget) -> None:
+    from .interactive import read_log
+    from .report import history
+
+    try:
+        history.record_session(path, read_log(path), {"calls": budget.spent.calls, "cost_usd": budget.spent.cost_usd})
+    except Exception as exc:   # noqa: BLE001 - the session's own log is the record
+        print(f"optimize session: not in the history (optimize runs): {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def _session_log(run: str, repo: Path) -> Path:

@@ -21,6 +21,7 @@ MIN_SHARE = 0.004       # a box narrower than this share of the samples is folde
 OWN_MIN_SHARE = 0.0003  # ...unless it leads to the repository's own code: a small target stays visible
 MAX_DEPTH = 80      # deeper frames are folded into the 80th
 
+IMPORTING = "(importing)"
 _PACKAGE_DIRS = re.compile(r".*/(?:site-packages|dist-packages|lib/python\d+\.\d+)/")
 
 
@@ -41,13 +42,14 @@ def collapsed(profile: Profile, workspace: Path, min_share: float = MIN_SHARE) -
     for stack, count in profile.stacks.items():
         if any(path.startswith(ours) for _func, path, _line in stack):
             continue
-        shown = [_shown_file(path, root) for _func, path, _line in stack[:MAX_DEPTH]]
-        deepest_own = max((i for i, (_, is_own) in enumerate(shown) if is_own), default=-1)
-        own.update(name for name, is_own in shown if is_own)
+        frames = _frames(stack, root)[:MAX_DEPTH]
+        deepest_own = max((i for i, (_, is_own) in enumerate(frames) if is_own), default=-1)
         node = tree
         node.total += count
-        for i, ((func, _path, _line), (file, _)) in enumerate(zip(stack, shown)):
-            node = node.children.setdefault(f"{func} ({file})", _Node())
+        for i, (name, is_own) in enumerate(frames):
+            if is_own:
+                own.add(name[name.rfind(" (") + 2:-1])
+            node = node.children.setdefault(name, _Node())
             node.total += count
             node.own += count if i <= deepest_own else 0
     lines: list[str] = []
@@ -65,6 +67,21 @@ def _emit(node: _Node, path: list[str], least: tuple[int, int], out: list[str]) 
         out.append(f"{';'.join(path) if path else '(other stacks)'} {own}")
     for name, child in sorted(kept.items()):
         _emit(child, path + [name.replace(";", ",")], least, out)
+
+
+def _frames(stack, root: str) -> list[tuple[str, bool]]:
+    """A stack's frames as (`function (file)`, is the repository's own), the import
+    system's own frames (five or six per `import` statement) merged into one
+    `(importing)` box, so that an import shows as `(importing)` -> `<module> (the module)`."""
+    out: list[tuple[str, bool]] = []
+    for func, path, _line in stack:
+        if path.startswith("<frozen importlib."):
+            if not out or out[-1][0] != IMPORTING:
+                out.append((IMPORTING, False))
+            continue
+        file, is_own = _shown_file(path, root)
+        out.append((f"{func} ({file})", is_own))
+    return out
 
 
 def _shown_file(path: str, root: str) -> tuple[str, bool]:

@@ -171,6 +171,13 @@ def test_collapsed_stacks_are_relative_pruned_and_keep_the_repositorys_frames(tm
     sampler = Profile(Counter({(("flush", str(BOOTSTRAP / "sitecustomize.py"), 9),): 5,
                                (("main", str(tmp_path / "bench.py"), 1),): 5}), "sampler", 0.1)
     assert collapsed(sampler, tmp_path)["stacks"] == ["main (bench.py) 5"]   # the sampler's own frames are not shown
+    boot = "<frozen importlib._bootstrap>"
+    importing = Profile(Counter({(("<module>", str(tmp_path / "bench.py"), 1), ("_find_and_load", boot, 1),
+                                  ("_load_unlocked", boot, 2), ("exec_module", "<frozen importlib._bootstrap_external>", 3),
+                                  ("<module>", "/usr/lib/python3.11/pathlib.py", 1), ("_find_and_load", boot, 1),
+                                  ("<module>", "/usr/lib/python3.11/fnmatch.py", 1)): 4}), "py-spy", 0.1)
+    assert collapsed(importing, tmp_path)["stacks"] == [   # the import system's frames: one box per import
+        "<module> (bench.py);(importing);<module> (pathlib.py);(importing);<module> (fnmatch.py) 4"]
 
 
 def test_the_flame_graph_marks_the_targets_and_escapes_names(tmp_path):

@@ -207,6 +207,13 @@ def test_a_scripted_session_steers_judges_accepts_undoes_and_resumes(tmp_path, f
     assert "accepted c6: " in r.stdout and "optimize/unique_ordered" in run_git(repo, "branch", "--list")
     events = [e["event"] for e in read_log(out / "session.jsonl")]
     assert events.count("start") == 2 and "resume" in events and events[-1] == "end"
+    listed = subprocess.run([sys.executable, "-m", "optimizer", "runs", str(repo), "--json"], capture_output=True,
+                            text=True, timeout=60)
+    [session] = json.loads(listed.stdout)   # one session, resumed: one row in the history
+    assert session["kind"] == "session" and session["status"] == "completed" and session["calls"] == 0
+    [target] = session["targets"]
+    assert target["target"] == "pkg.core.unique_ordered" and target["fate"] == "kept" and target["origin"] == "you"
+    assert target["speedup"] == right["measurement"]["speedup"]
 
 
 def test_bad_session_input_is_one_line_and_exit_2(tmp_path):

@@ -26,8 +26,8 @@ TIMEOUT = 30.0
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS runs (
-    report TEXT PRIMARY KEY,      -- the report file's absolute path (report.json, review.json)
-    kind TEXT NOT NULL,           -- "run" or "review"
+    report TEXT PRIMARY KEY,      -- the report file's absolute path (report.json, review.json, session.jsonl)
+    kind TEXT NOT NULL,           -- "run", "review" or "session"
     started TEXT, repo TEXT, revision TEXT, status TEXT, duration_s REAL,
     model TEXT, calls INTEGER, cost_usd REAL, indexed_at REAL
 );
@@ -111,6 +111,38 @@ def record_review(report_path: Path, data: dict, repo: str, started: str, revisi
                   targets))
 
 
+def record_session(log_path: Path, events: list[dict], llm: dict | None = None) -> None:
+    """Index an interactive session from its session.jsonl events (interactive.read_log):
+    the candidates it judged and the ones accepted (and not undone) as kept. A session
+    resumed later appends to the same log and is indexed again, as one row."""
+    start = next((e for e in events if e.get("event") == "start"), None)
+    if start is None:
+        return
+    origins, accepted, names = {}, {}, []
+    for e in events:
+        kind, target = e.get("event"), e.get("target")
+        if target and target not in names and kind in ("focus", "candidate"):
+            names.append(target)
+        if kind == "candidate":
+            origins[e.get("id")] = e.get("origin", "")
+        elif kind == "accept":
+            accepted[target] = e
+        elif kind == "undo":
+            accepted.pop(target, None)
+    rows = []
+    for name in names:
+        e = accepted.get(name)
+        rows.append(TargetRow(name, "kept", origins.get(e.get("id"), ""), e.get("speedup"),
+                              tuple(e["ci"]) if e.get("ci") else None) if e else TargetRow(name, "nothing kept"))
+    last = events[-1]
+    status = "completed" if last.get("event") == "end" else "interrupted"
+    started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(start.get("t", 0)))
+    llm = llm or {}
+    _write(RunRow(str(log_path.resolve()), "session", started, start.get("repo", ""), None, status,
+                  round(last.get("t", 0) - start.get("t", 0), 1), start.get("model"), int(llm.get("calls") or 0),
+                  float(llm.get("cost_usd") or 0.0), rows))
+
+
 def record_failure(log_path: Path, repo: str, started: str = "") -> None:
     """Index a run that failed: its error.log stands for the report."""
     started = started or time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(log_path.stat().st_mtime))
@@ -189,6 +221,12 @@ def backfill() -> int:
     for log in sorted(folder.glob("*/error.log")):
         if str(log.resolve()) not in known and not (log.parent / "report.json").is_file():
             record_failure(log, "")
+            added += 1
+    for log in sorted(folder.glob("*/session.jsonl")):
+        if str(log.resolve()) not in known:
+            from ..interactive import read_log
+
+            record_session(log, read_log(log))
             added += 1
     for path in sorted(folder.glob("*/report.json")):
         if str(path.resolve()) in known:
