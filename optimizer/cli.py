@@ -356,20 +356,23 @@ def _write_reports(report, paths: list[Path], view) -> Path | None:
 
     for path in paths:
         write_json(report, path)
-    data, html = report.to_json(), None
+    data, pages = report.to_json(), []
     try:
-        for path in paths:
-            html = html or write_html(data, html_path_for(path))
-            if html_path_for(path) != html:
-                write_html(data, html_path_for(path))
+        pages = [write_html(data, html_path_for(path)) for path in paths]
     except Exception as exc:   # noqa: BLE001 - see above
         view.note(f"report.html not written: {type(exc).__name__}: {exc}")
-        html = None
+    _index(history.record_run, paths[0], data, say=view.note)
+    return pages[0] if pages else None
+
+
+def _index(record, *args, say=None) -> None:
+    """Add a run to the history (report/history.py). A failure there (a read-only or
+    locked home folder) is said in one line and is never fatal: the report is the record."""
     try:
-        history.record_run(paths[0], data)
-    except Exception as exc:   # noqa: BLE001 - e.g. a read-only or locked home folder
-        view.note(f"the run is not in the history (optimize runs): {type(exc).__name__}: {exc}")
-    return html
+        record(*args)
+    except Exception as exc:   # noqa: BLE001
+        if say is not None:
+            say(f"not in the history (optimize runs): {type(exc).__name__}: {exc}")
 
 
 def _review(args) -> int:
@@ -447,11 +450,9 @@ def _index_review(path: Path, result, settings, model: str | None, budget, start
     from .run import run_meta
 
     meta = run_meta(settings, started)
-    try:
-        history.record_review(path, result.to_json(), str(settings.repo), meta["started"], meta["git_revision"],
-                              model, {"calls": budget.spent.calls, "cost_usd": budget.spent.cost_usd})
-    except Exception as exc:   # noqa: BLE001 - the review itself is what matters
-        print(f"optimize review: not in the history (optimize runs): {type(exc).__name__}: {exc}", file=sys.stderr)
+    _index(history.record_review, path, result.to_json(), str(settings.repo), meta["started"], meta["git_revision"],
+           model, {"calls": budget.spent.calls, "cost_usd": budget.spent.cost_usd},
+           say=lambda text: print(f"optimize review: {text}", file=sys.stderr))
 
 
 def _session(args) -> int:
@@ -517,10 +518,8 @@ def _index_session(path: Path, budget) -> None:
     from .interactive import read_log
     from .report import history
 
-    try:
-        history.record_session(path, read_log(path), {"calls": budget.spent.calls, "cost_usd": budget.spent.cost_usd})
-    except Exception as exc:   # noqa: BLE001 - the session's own log is the record
-        print(f"optimize session: not in the history (optimize runs): {type(exc).__name__}: {exc}", file=sys.stderr)
+    _index(history.record_session, path, read_log(path), {"calls": budget.spent.calls, "cost_usd": budget.spent.cost_usd},
+           say=lambda text: print(f"optimize session: {text}", file=sys.stderr))
 
 
 def _session_log(run: str, repo: Path) -> Path:
@@ -581,10 +580,7 @@ def _index_failure(log: Path, settings) -> None:
     """A run that failed is in the history too, pointing at its error.log."""
     from .report import history
 
-    try:
-        history.record_failure(log, str(settings.repo))
-    except Exception:   # noqa: BLE001 - the failure being reported matters more than its index entry
-        pass
+    _index(history.record_failure, log, str(settings.repo))
 
 
 def _check_apply(settings, target) -> None:

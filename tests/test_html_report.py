@@ -289,3 +289,23 @@ def test_headless_chromium_renders_the_page_with_its_charts(tmp_path):
     assert near((0xe7, 0x4c, 0x3c)) > 500      # the target's boxes in the flame graphs (inline SVG)
     assert near((0xf5, 0xcb, 0xa7)) > 100      # the A/A noise band of the speedup chart
     assert near((0xe9, 0xf7, 0xef), 2) > 2000  # the kept diff's added lines
+
+
+def test_a_page_that_cannot_be_written_loses_neither_the_json_nor_the_history(tmp_path, monkeypatch):
+    from optimizer import cli
+    from optimizer.report import html
+
+    class Notes:
+        said: list = []
+
+        def note(self, text):
+            self.said.append(text)
+
+    report = Report(repo=str(tmp_path), model=None, status="completed", meta={"started": "2026-12-01T10:00:00+00:00"})
+    monkeypatch.setattr(html, "render_html", lambda data: 1 / 0)
+    view = Notes()
+    assert cli._write_reports(report, [tmp_path / "r.json"], view) is None
+    assert json.loads((tmp_path / "r.json").read_text())["status"] == "completed"
+    assert view.said == ["report.html not written: ZeroDivisionError: division by zero"]
+    assert [r.report for r in history.runs()] == [str(tmp_path / "r.json")]
+    assert not (tmp_path / "r.html").exists() and not list(tmp_path.glob("*.tmp"))
