@@ -84,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_arguments(s, min_speedup=1.05)
     show = sub.add_parser("show", help="print a run's summary (the last run by default)")
     show.add_argument("run", nargs="?", help="a run folder or report.json (default: the last run)")
-    show.add_argument("--json", action="store_true", help="print the run's JSON report")
-    show.add_argument("--html", action="store_true", help="write the run's report.html from its JSON, print its "
+    shown_as = show.add_mutually_exclusive_group()
+    shown_as.add_argument("--json", action="store_true", help="print the run's JSON report")
+    shown_as.add_argument("--html", action="store_true", help="write the run's report.html from its JSON, print its "
                       "path, and open it in a browser when run on a terminal")
     runs = sub.add_parser("runs", help="list the runs on this machine, newest first")
     runs.add_argument("repo", nargs="?", help="only runs on this repository")
@@ -182,10 +183,12 @@ def main(argv: list[str] | None = None) -> int:
             return _session(args)
         if args.command == "review":
             return _review(args)
-        if args.command == "show":
-            return _show(args)
-        if args.command == "runs":
-            return _runs(args)
+        if args.command in ("show", "runs"):
+            try:
+                return _show(args) if args.command == "show" else _runs(args)
+            except BrokenPipeError:   # `optimize runs | head`: the reader has what it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no error at exit's flush
+                return 0
         plan = _plan(args)
         out_dir = plan.settings.out_dir
         return _run(plan)

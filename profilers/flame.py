@@ -22,6 +22,7 @@ OWN_MIN_SHARE = 0.0003  # ...unless it leads to the repository's own code: a sma
 MAX_DEPTH = 80      # deeper frames are folded into the 80th
 
 IMPORTING = "(importing)"
+START_UP = "(interpreter start-up)"
 _PACKAGE_DIRS = re.compile(r".*/(?:site-packages|dist-packages|lib/python\d+\.\d+)/")
 
 
@@ -72,7 +73,11 @@ def _emit(node: _Node, path: list[str], least: tuple[int, int], out: list[str]) 
 def _frames(stack, root: str) -> list[tuple[str, bool]]:
     """A stack's frames as (`function (file)`, is the repository's own), the import
     system's own frames (five or six per `import` statement) merged into one
-    `(importing)` box, so that an import shows as `(importing)` -> `<module> (the module)`."""
+    `(importing)` box, so that an import shows as `(importing)` -> `<module> (the module)`;
+    a stack of the interpreter's start-up (the `site` module and the .pth files it runs,
+    where an editable install's finder shows up) is one `(interpreter start-up)` box."""
+    if any(path == "<frozen site>" for _func, path, _line in stack):
+        return [(START_UP, False)]   # the interpreter's own start-up (site, .pth files): not the workload's
     out: list[tuple[str, bool]] = []
     for func, path, _line in stack:
         if path.startswith("<frozen importlib."):

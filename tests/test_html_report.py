@@ -178,6 +178,10 @@ def test_collapsed_stacks_are_relative_pruned_and_keep_the_repositorys_frames(tm
                                   ("<module>", "/usr/lib/python3.11/fnmatch.py", 1)): 4}), "py-spy", 0.1)
     assert collapsed(importing, tmp_path)["stacks"] == [   # the import system's frames: one box per import
         "<module> (bench.py);(importing);<module> (pathlib.py);(importing);<module> (fnmatch.py) 4"]
+    start_up = Profile(Counter({(("_find_and_load", boot, 1), ("<module>", "<frozen site>", 1), ("main", "<frozen site>", 9),
+                                 ("<module>", "/venv/lib/python3.11/site-packages/__editable___x_finder.py", 1)): 7}),
+                       "py-spy", 0.1)
+    assert collapsed(start_up, tmp_path)["stacks"] == ["(interpreter start-up) 7"]
 
 
 def test_the_flame_graph_marks_the_targets_and_escapes_names(tmp_path):
@@ -309,3 +313,25 @@ def test_a_page_that_cannot_be_written_loses_neither_the_json_nor_the_history(tm
     assert view.said == ["report.html not written: ZeroDivisionError: division by zero"]
     assert [r.report for r in history.runs()] == [str(tmp_path / "r.json")]
     assert not (tmp_path / "r.html").exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_code_is_highlighted_as_a_whole_and_diffs_count_the_files_lines():
+    from optimizer.report.html import diff_html, highlighted_lines
+
+    lines = highlighted_lines('def f(x):\n    """Use `x` if\n    not None."""\n    return None\n')
+    assert len(lines) == 5 and '<span class="sd">    not None.&quot;&quot;&quot;</span>' in lines[2]
+    assert 'class="err"' not in "".join(lines) and '<span class="kc">None</span>' in lines[3]
+    page = diff_html('--- a\n+++ b\n@@ -1,3 +1,3 @@\n def f(x):\n-    """old\n+    """new\n     doc"""\n', shift=9)
+    assert "@@ -10,3 +10,3 @@" in page
+    assert page.count('class="sd"') == 3   # the docstring's lines on both sides
+
+
+def test_a_reader_that_stops_early_gets_no_error(tmp_path):
+    import os
+    import sys
+
+    path = write_run(tmp_path / "big", {"repo": "/x/r", "status": "completed", "candidates": [], "kept": [],
+                                        "notes": [f"note {i} " + "x" * 200 for i in range(2000)]})
+    r = subprocess.run(["bash", "-c", f"set -o pipefail; {sys.executable} -m optimizer show {path} --json | head -c 10"],
+                       capture_output=True, text=True, timeout=60, env=os.environ)
+    assert r.returncode == 0 and r.stdout == '{\n  "repo":'[:10] and r.stderr == ""

@@ -130,6 +130,26 @@ def test_time_in_a_callee_is_charged_to_the_calling_line(tmp_path, sandbox):
     assert min(prof.seconds) >= prof.first_line == line_of(root, "pkg/calls.py", "def caller")  # no helper lines
 
 
+GENERATOR = {
+    "pkg/__init__.py": "",
+    "pkg/gen.py": '''
+        def evens(items):
+            for item in items:
+                if item % 2 == 0:
+                    yield item
+    ''',
+}
+
+
+def test_a_generators_body_is_profiled_as_it_is_consumed(tmp_path, sandbox):
+    root = make_repo(tmp_path / "r", GENERATOR, git=False)
+    b = baseline_for(root, tmp_path, "evens", [(list(range(4000)),)])
+    prof = line_profile(sandbox, root, b)
+    assert prof is not None   # creating the generator alone runs none of its lines
+    test = line_of(root, "pkg/gen.py", "if item % 2 == 0:")
+    assert prof.hits[test] == 4000 * prof.passes and prof.shares()[test] > 0.2
+
+
 def test_a_worker_that_crashes_gives_no_profile(tmp_path, sandbox):
     root = make_repo(tmp_path / "r", HOSTILE, git=False)
     assert line_profile(sandbox, root, baseline_for(root, tmp_path, "pkg.boom:f", [(1,)])) is None

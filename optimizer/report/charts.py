@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 import re
 
-SHARE_COLOR = "#c0392b"     # hotspot bars
+SHARE_COLOR = "#c0392b"     # hotspot bars: the targets
+OTHER_COLOR = "#aab7b8"     # the other hotspots
 KEPT_COLOR = "#1e8449"
 PASSED_COLOR = "#2874a6"
 REJECTED_COLOR = "#7f8c8d"
@@ -44,13 +44,15 @@ def _data_uri(fig) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def hotspots_chart(hotspots: list[dict], top: int = 12) -> str:
-    """Horizontal bars: each hotspot's share of the workload's samples, largest on top."""
+def hotspots_chart(hotspots: list[dict], targets: set[str], top: int = 12) -> str:
+    """Horizontal bars: each hotspot's share of the workload's samples, largest on top;
+    the run's targets in red (as in the flame graphs), the others grey."""
     plt = _pyplot()
     rows = hotspots[:top][::-1]
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(rows) + 0.8))
     shares = [100 * h["share"] for h in rows]
-    ax.barh(range(len(rows)), shares, color=SHARE_COLOR, height=0.6)
+    ax.barh(range(len(rows)), shares, height=0.6,
+            color=[SHARE_COLOR if h["name"] in targets else OTHER_COLOR for h in rows])
     ax.set_yticks(range(len(rows)), [_short(h["name"], 48) for h in rows])
     for i, v in enumerate(shares):
         ax.text(v, i, f" {v:.1f}%", va="center", fontsize=8)
@@ -77,7 +79,7 @@ def speedup_chart(rows: list[dict], threshold: float, noise: tuple[float, float]
         c = color.get(r["status"], REJECTED_COLOR)
         ax.errorbar(r["speedup"], i, xerr=[[max(0.0, r["speedup"] - low)], [max(0.0, high - r["speedup"])]],
                     fmt="o", color=c, ecolor=c, capsize=3, ms=5)
-        ax.text(high, i, f"  {r['speedup']:.2f}x [{low:.2f}, {high:.2f}]", va="center", fontsize=8)
+        ax.text(high * 1.04, i, f" {r['speedup']:.2f}x [{low:.2f}, {high:.2f}]", va="center", fontsize=8)
     ax.set_yticks(range(len(rows)), [_short(r["label"], 40) for r in rows])
     values = [v for r in rows for v in r["ci"]] + [threshold, 1.0] + (list(noise) if noise else [])
     low, high = min(values), max(values)
@@ -86,24 +88,25 @@ def speedup_chart(rows: list[dict], threshold: float, noise: tuple[float, float]
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel("speedup (original time / candidate time), 95% interval, log scale")
     ax.legend(loc="lower right", fontsize=7, frameon=False)
-    ax.xaxis.set_major_formatter(_times_formatter())
-    ax.xaxis.set_minor_formatter(_times_formatter(minor=True))
+    ax.set_xticks(nice_ticks(*ax.get_xlim()), [f"{t:g}x" for t in nice_ticks(*ax.get_xlim())])
+    ax.xaxis.set_minor_formatter("")
     return _data_uri(fig)
 
 
-def _times_formatter(minor: bool = False):
-    """1x, 10x; minor ticks labelled only on a narrow axis (0.9x, 1.1x), where there is room."""
-    from matplotlib.ticker import FuncFormatter
+_NICE = (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 1, 1.1, 1.2, 1.5, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000,
+         2000, 5000, 10000)
 
-    def label(v, _):
-        if not (v > 0 and math.isfinite(v)):
-            return ""
-        if minor:
-            mantissa = v / 10 ** math.floor(math.log10(v))
-            return f"{v:.2g}x" if round(mantissa) in (2, 5) else ""
-        return f"{v:g}x"
 
-    return FuncFormatter(label)
+def nice_ticks(low: float, high: float, most: int = 8) -> list[float]:
+    """Round speedups to label a log axis from `low` to `high`: 1x always, then as many
+    others as fit, spread out (a narrow axis gets 0.9x, 1.1x; a wide one 10x, 100x)."""
+    nice = _NICE if high / low <= 20 else (0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000, 10000)
+    inside = [t for t in nice if low <= t <= high]
+    if len(inside) <= most:
+        return inside
+    step = -(-len(inside) // most)
+    one = inside.index(1) if 1 in inside else 0
+    return [t for i, t in enumerate(inside) if (i - one) % step == 0]
 
 
 def _short(text: str, limit: int) -> str:

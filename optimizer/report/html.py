@@ -10,6 +10,7 @@ candidates' processes or the model: it is escaped by the template (autoescape).
 """
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -64,26 +65,33 @@ def _view(data: dict) -> dict:
     flames = [(label, Markup(flame_svg(profiles[key], frames, f"{label}: {profiles[key].get('samples', 0)} samples "
                                        f"over {profiles[key].get('seconds', 0):.1f} s ({profiles[key].get('tool')})")))
               for key, label in (("before", "Before"), ("after", "After the kept edits")) if profiles.get(key)]
+    file_diffs = {k["target"]: k.get("diff", "") for k in data.get("kept", [])}
     sections = [_target_view(name, info, [c for c in candidates if c["target"] == name],
-                             data.get("calibration", {}).get(name), threshold)
+                             data.get("calibration", {}).get(name), threshold, file_diffs.get(name, ""))
                 for name, info in targets.items()]
     return {
         "data": data, "meta": meta, "settings": settings, "threshold": threshold,
-        "hotspots_chart": hotspots_chart(data["hotspots"]) if data.get("hotspots") else "",
+        "hotspots_chart": hotspots_chart(data["hotspots"], set(targets)) if data.get("hotspots") else "",
         "flames": flames, "targets": sections, "kept": data.get("kept", []), "llm": data.get("llm", {}),
         "notes": data.get("notes", []),
     }
 
 
-def _target_view(name: str, info: dict, rows: list[dict], calibration: dict | None, threshold: float) -> dict:
+def _target_view(name: str, info: dict, rows: list[dict], calibration: dict | None, threshold: float,
+                 kept_diff: str = "") -> dict:
+    """One target's section. `kept_diff`: the kept edit's diff of the whole file (the Kept
+    entry's; a candidate's own diff is of its definition alone)."""
     from markupsafe import Markup
 
     measured = [dict(r, label=f"{r['origin']} ({r['step']})") for r in rows if r.get("speedup") and r.get("ci")]
     noise = tuple(calibration["ci"]) if calibration and calibration.get("ci") else None
     kept = next((r for r in rows if r["status"] == "kept"), None)
+    shift = int(info.get("start_line") or 1) - 1
+    file_diff = kept_diff or (kept or {}).get("diff", "")
     return {
-        "name": name, "info": info, "rows": [dict(r, diff_html=Markup(diff_html(r.get("diff", "")))) for r in rows],
-        "kept": kept, "kept_diff": Markup(diff_html(kept["diff"])) if kept else "",
+        "name": name, "info": info,
+        "rows": [dict(r, diff_html=Markup(diff_html(r.get("diff", ""), shift))) for r in rows],
+        "kept": kept, "kept_diff": Markup(diff_html(file_diff, 0 if kept_diff else shift)) if kept else "",
         "chart": speedup_chart(measured, threshold, noise) if measured else "",
         "noise": noise, "source": Markup(source_html(info)) if info.get("source") else "",
         "status": info.get("status") or ("kept" if kept else "nothing kept"),
@@ -91,37 +99,61 @@ def _target_view(name: str, info: dict, rows: list[dict], calibration: dict | No
 
 
 # -- code ---------------------------------------------------------------------------------
-def _highlighted(line: str) -> str:
-    """One line of Python as HTML spans with pygments' short class names."""
+def highlighted_lines(text: str) -> list[str]:
+    """Python source as one HTML string per line, highlighted as a whole (a docstring or a
+    string spanning lines stays a string), with pygments' short class names."""
     from html import escape
 
     from pygments import lex
     from pygments.lexers import PythonLexer
     from pygments.token import STANDARD_TYPES
 
-    out = []
-    for ttype, value in lex(line, PythonLexer(stripnl=False, ensurenl=False)):
+    lines: list[list[str]] = [[]]
+    for ttype, value in lex(text, PythonLexer(stripnl=False, ensurenl=False)):
         while ttype not in STANDARD_TYPES:
             ttype = ttype.parent
         css = STANDARD_TYPES[ttype]
-        out.append(f'<span class="{css}">{escape(value)}</span>' if css else escape(value))
-    return "".join(out)
+        for i, piece in enumerate(value.split("\n")):
+            if i:
+                lines.append([])
+            if piece:
+                lines[-1].append(f'<span class="{css}">{escape(piece)}</span>' if css else escape(piece))
+    return ["".join(parts) for parts in lines]
 
 
-def diff_html(diff: str) -> str:
-    """A unified diff as table rows: added and removed lines marked, the code highlighted."""
+_HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@(.*)$")
+
+
+def diff_html(diff: str, shift: int = 0) -> str:
+    """A unified diff as table rows: added and removed lines marked, each side's code
+    highlighted as a whole. `shift`: added to the hunks' line numbers (a candidate's diff
+    counts from its function's first line; the page shows the file's)."""
     from html import escape
 
-    rows = []
-    for line in diff.splitlines():
+    lines = diff.splitlines()
+    old = [ln[1:] for ln in lines if ln[:1] in (" ", "-") and not ln.startswith("---")]
+    new = [ln[1:] for ln in lines if ln[:1] in (" ", "+") and not ln.startswith("+++")]
+    old_html, new_html = highlighted_lines("\n".join(old)), highlighted_lines("\n".join(new))
+    rows, o, n = [], 0, 0
+    for line in lines:
         if line.startswith(("+++", "---")):
             rows.append(f'<tr class="file"><td colspan="2">{escape(line)}</td></tr>')
         elif line.startswith("@@"):
+            m = _HUNK.match(line)
+            if m and shift:
+                line = (f"@@ -{int(m[1]) + shift}{m[2] or ''} +{int(m[3]) + shift}{m[4] or ''} @@{m[5]}")
             rows.append(f'<tr class="hunk"><td colspan="2">{escape(line)}</td></tr>')
-        else:
+        elif line[:1] in (" ", "-", "+"):
+            if line[:1] == "+":
+                code, n = new_html[n], n + 1
+            elif line[:1] == "-":
+                code, o = old_html[o], o + 1
+            else:
+                code, o, n = new_html[n], o + 1, n + 1
             kind = {"+": "add", "-": "del"}.get(line[:1], "ctx")
-            rows.append(f'<tr class="{kind}"><td class="sign">{escape(line[:1])}</td>'
-                        f'<td><code>{_highlighted(line[1:])}</code></td></tr>')
+            rows.append(f'<tr class="{kind}"><td class="sign">{escape(line[:1])}</td><td><code>{code}</code></td></tr>')
+        else:   # "\ No newline at end of file"
+            rows.append(f'<tr class="hunk"><td colspan="2">{escape(line)}</td></tr>')
     return f'<table class="diff">{"".join(rows)}</table>' if rows else ""
 
 
@@ -130,12 +162,12 @@ def source_html(info: dict) -> str:
     shares = {int(k): v for k, v in (info.get("line_shares") or {}).items()}
     first = int(info.get("start_line") or 1)
     rows = []
-    for i, text in enumerate(textwrap.dedent(info["source"]).rstrip("\n").splitlines()):
+    for i, code in enumerate(highlighted_lines(textwrap.dedent(info["source"]).rstrip("\n"))):
         share = shares.get(first + i, 0.0)
         bar = f'<span class="bar" style="width:{min(100.0, 100 * share):.1f}%"></span>' if share >= 0.001 else ""
         figure = f"{100 * share:.1f}%" if share >= 0.001 else ""
         rows.append(f'<tr><td class="ln">{first + i}</td><td class="share">{bar}<span>{figure}</span></td>'
-                    f'<td><code>{_highlighted(text)}</code></td></tr>')
+                    f'<td><code>{code}</code></td></tr>')
     return f'<table class="source">{"".join(rows)}</table>'
 
 

@@ -27,6 +27,8 @@ import json
 import pickle
 import sys
 # Bound before the candidate's module is imported (as in timeit_worker.py).
+from collections.abc import Iterator
+from itertools import islice
 from json import dump
 from sys import settrace
 from time import perf_counter
@@ -36,6 +38,7 @@ from harness import load_calls, load_function
 TARGET_SECONDS = 0.2
 MAX_PASSES = 50
 MAX_WALL_SECONDS = 2.0
+MAX_ITEMS = 10_000        # items taken from a returned iterator (as compare.py consumes it)
 
 
 class LineTimer:
@@ -84,7 +87,10 @@ def profile(fn, blobs, target_seconds=TARGET_SECONDS, max_passes=MAX_PASSES, max
         try:
             for args, kwargs in prepared:
                 try:
-                    fn(*args, **kwargs)
+                    result = fn(*args, **kwargs)
+                    if isinstance(result, Iterator):   # a generator's body runs only as it is consumed
+                        for _ in islice(result, MAX_ITEMS):
+                            pass
                 except Exception:
                     pass
         finally:
