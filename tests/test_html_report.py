@@ -89,7 +89,8 @@ def sample_report(root: Path) -> dict:
                    evidence={"level": "proven on reached paths", "tests": {"run": 4, "passed": 4},
                              "calls": {"captured": 4, "generated": 34, "mutated": 27},
                              "blocks": {"reached": 5, "countable": 5}})
-    bad = Outcome(Candidate(t, "openai/gpt-4.1", SOURCE.replace("out = []", f"out = []  # {HOSTILE}")),
+    bad = Outcome(Candidate(t, "openai/gpt-4.1", SOURCE.replace("out = []", f"out = []  # {HOSTILE}")
+                                                 .replace("return out", 'print("\x1b[2J\x1b[31m")\n    return out')),
                   "rejected", f"not faster: 0.98x [0.95, 1.01] cpu time {HOSTILE}",
                   Measurement(0.98, (0.95, 1.01), 0.031, 0.032, 12), trace=HOSTILE, stage="measure")
     wrong = Outcome(Candidate(t, "pattern:sorted-set", "def unique_ordered(items):\n    return sorted(set(items))\n"),
@@ -137,6 +138,7 @@ def test_the_page_shows_the_runs_figures_diffs_and_intervals(tmp_path):
 def test_the_page_loads_nothing_and_runs_no_candidate_text(tmp_path):
     page = render_html(sample_report(tmp_path))
     assert "<script" not in page.lower() and "&lt;script&gt;" in page
+    assert "\x1b" not in page and "\\x1b[2J\\x1b[31m" in page   # a terminal escape in the code is shown, not sent
     assert "evil.example" in page   # shown, as text
     assert not external(page) and len(references(page)) == 2   # the two charts' data: URIs
     assert "default-src 'none'" in page   # the browser is told too

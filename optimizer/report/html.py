@@ -47,8 +47,18 @@ def render_html(data: dict) -> str:
     env.filters["pct"] = lambda v: f"{100 * v:.1f}%" if isinstance(v, (int, float)) else ""
     env.filters["size"] = _size
     view = _view(data)
-    html = env.get_template("report.html.jinja").render(**view, css=Markup(_pygments_css()))
-    return html
+    return visible_controls(env.get_template("report.html.jinja").render(**view, css=Markup(_pygments_css())))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible_controls(page: str) -> str:
+    """Every control character but newline and tab shown as its escape (`\\x1b`): a
+    candidate's code may carry terminal escapes, and the page (which shows the code as
+    proposed) must not pass them on to whatever displays it. The page's own markup has
+    none, so the whole page is done at once."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", page.replace("\r\n", "\n"))
 
 
 def _view(data: dict) -> dict:
