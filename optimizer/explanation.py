@@ -20,7 +20,8 @@ def explanation(outcome: Outcome) -> str:
 def caveats(outcome: Outcome) -> list[str]:
     """What a reviewer must know before accepting it: the inputs the proposer says it is
     unsafe for, and the kinds of calls the verification saw it refuse where the current
-    version accepts them (evidence "narrowed")."""
+    version accepts them (evidence "narrowed"), and the generated calls where the current
+    version runs out of stack or memory and it does otherwise (evidence "out_of_contract")."""
     warning = re.compile(r"\b(unsafe|assum\w*|only when|only if)\b", re.IGNORECASE)
     clauses = [c.strip() for s in _sentences(outcome)[1:] for c in re.split(r",\s+and\s+|;\s+", s)]
     said = [_capped(c[:1].upper() + c[1:].rstrip(".") + ".") for c in clauses if warning.search(c)]
@@ -28,6 +29,10 @@ def caveats(outcome: Outcome) -> list[str]:
     if narrowed:
         said.append(_capped(f"It raises on {narrowed.get('calls')} generated call(s) of kinds the captured calls "
                             f"never pass, which the current version accepts (e.g. {narrowed.get('example', '')})"))
+    out = (outcome.evidence or {}).get("out_of_contract")
+    if out:
+        said.append(_capped(f"On {out.get('calls')} generated call(s) where the current version runs out of stack or "
+                            f"memory it behaves otherwise (e.g. {out.get('example', '')}); not judged"))
     return said
 
 

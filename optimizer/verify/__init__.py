@@ -123,6 +123,11 @@ def _judge_evidence(verdict: Verdict, baseline: Baseline, rewritten: Target | No
         record["narrowed"] = narrowed
         reason += (f"; refuses {_plural(narrowed['calls'], 'call')} of kinds no captured call passes, "
                    f"which the original accepts (e.g. {narrowed['example']})")
+    out_of_contract = verdict.evidence.get("out_of_contract")
+    if out_of_contract:
+        record["out_of_contract"] = out_of_contract
+        reason += (f"; {_plural(out_of_contract['calls'], 'generated call')} out of contract, where the original "
+                   f"runs out of stack or memory, not judged (e.g. {out_of_contract['example']})")
     if coverage:
         reason += f"; {coverage['reached']} of {coverage['countable']} blocks of the original reached"
     reach = verdict.evidence.get("candidate_reach")

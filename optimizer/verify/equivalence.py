@@ -63,8 +63,10 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
         notes.append(f"{info['unloadable']} captured calls of {t.name} were dropped: their arguments could not be "
                      "loaded outside the test that made them (a class defined in a test module, say)")
     if info["dropped_slow"]:
-        notes.append(f"{info['dropped_slow']} generated calls of {t.name} were dropped: "
-                     "the original could not finish them in reasonable time")
+        examples = [clean(str(e), 120) for e in (info.get("dropped_examples") or [])[:3] if isinstance(e, str)]
+        notes.append(f"{info['dropped_slow']} generated calls of {t.name} were treated as out of contract and "
+                     "dropped: the original could not finish them in reasonable time"
+                     + (f" ({'; '.join(examples)})" if examples else ""))
     return notes
 
 
@@ -109,7 +111,7 @@ def check(sandbox: Sandbox, workspace: Path, baseline: Baseline,
     return Verdict(True, "equivalence", calls_checked=_count(data.get("checked")),
                    evidence={"by_origin": _origins(data.get("by_origin")),
                              "candidate_reach": _reach(data.get("reach")),
-                             **_narrowed(data)})
+                             **_narrowed(data), **_out_of_contract(data)})
 
 
 def _narrowed(data: dict) -> dict:
@@ -117,6 +119,14 @@ def _narrowed(data: dict) -> dict:
     AttributeError) where the original answers (compare.narrows): reported, not rejected."""
     n = _count(data.get("narrowed"))
     return {"narrowed": {"calls": n, "example": clean(str(data.get("narrowed_example", "")), 300)}} if n else {}
+
+
+def _out_of_contract(data: dict) -> dict:
+    """Generated calls on which the original runs out of stack or memory and the candidate
+    does something else (returns, raises otherwise, runs long): not judged, reported."""
+    n = _count(data.get("out_of_contract"))
+    return {"out_of_contract": {"calls": n, "example": clean(str(data.get("out_of_contract_example", "")), 300)}} \
+        if n else {}
 
 
 def _count(value) -> int:

@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 
-from compare import (REFUSALS, Consumed, Outcome, _is_iterator, call_kinds, difference, foreign_kinds, is_mutable, narrows,
+from compare import (EXHAUSTION, REFUSALS, Consumed, Outcome, _is_iterator, call_kinds, difference, foreign_kinds, is_mutable, narrows,
                      run_outcome)
 from blockreach import Shape, Tracing
 from harness import load_calls, load_function, short
@@ -105,7 +105,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
     calls, expected, seconds = [], {}, {}
     info = {"captured": len(captured), "unstable_captured": 0, "generated": 0, "unstable_generated": 0,
             "mutated": 0, "unstable_mutated": 0,
-            "dropped_slow": 0, "unpicklable": 0, "unloadable": 0, "workload": []}
+            "dropped_slow": 0, "dropped_examples": [], "unpicklable": 0, "unloadable": 0, "workload": []}
 
     seen_kinds = {}   # the kinds of values captured calls pass, per argument (compare.kinds)
 
@@ -113,6 +113,8 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         first, took = run_limited(fn, blob, limit)
         if first is None:
             info["dropped_slow"] += 1
+            if len(info["dropped_examples"]) < 3:
+                info["dropped_examples"].append("%s call %s" % (origin, show_args(blob, method)))
             return
         second, took2 = run_limited(fn, blob, limit)
         stable = second is not None and difference(first, second) is None
@@ -133,6 +135,9 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         # An input outside the function's contract often fails deep inside it; the
         # message then depends on implementation details, so only its type counts.
         loose = origin in ("generated", "mutated") and first.kind == "raise" and first.exc[0] in ("TypeError", "AttributeError")
+        # A generated input on which the original runs out of stack or memory is outside
+        # what it can do: whatever a candidate does there (but to hang) is reported, not judged.
+        exhausts = origin in ("generated", "mutated") and first.kind == "raise" and first.exc[0] in EXHAUSTION
         # Does the original change its arguments (self included)? Where it does not, the timing
         # worker may reuse one copy of them across a sample's loops (timeit_worker.passes).
         # Compared as the replay does, and as plain pickle's bytes where it can (state an
@@ -151,7 +156,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
                 pass
         except Exception:
             mutates = True
-        call = {"args": blob, "origin": origin, "loose": loose, "mutates": mutates}
+        call = {"args": blob, "origin": origin, "loose": loose, "mutates": mutates, "exhausts": exhausts}
         if origin == "captured":
             _merge_kinds(seen_kinds, blob)
         else:
@@ -480,6 +485,14 @@ def check(module, qualname, all_calls_path, expected_path, verdict_path, options
             got.shared = again is not None and got.kind == "return" and again.value is got.value
         verdict["checked"] += 1
         label = "%s call #%d %s" % (call["origin"], i, show_args(call["args"], method))
+        if call.get("exhausts") and not (got is not None and got.kind == "raise" and got.exc[0] == want.exc[0]):
+            verdict["out_of_contract"] = verdict.get("out_of_contract", 0) + 1
+            did = ("runs over %.1fs" % limit if got is None else "raises %s" % got.exc[0] if got.kind == "raise"
+                   else "returns %s" % short(got.value, 60))
+            verdict.setdefault("out_of_contract_example", "%s on %s, where the original raises %s"
+                               % (did, label, want.exc[0]))
+            verdict["by_origin"][origin] -= 1   # not compared: not among "the same outcome on ..."
+            continue
         if got is None:
             verdict = {"ok": False, "call": i, "reason": "too slow on %s: over %.1fs, the original takes %.3fs"
                        % (label, limit, seconds.get(i, 0.0))}

@@ -1,0 +1,80 @@
+"""Behaviour outside a function's contract, judged sensibly and said (issue #18): a
+generated call on which the original runs out of stack or memory is not held against a
+candidate that does otherwise there; resource errors compare by type only; the report
+lists what was treated as out of contract. Through the real command line."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from optimizer.verify.runs import BOOTSTRAP
+from repos import make_repo
+
+sys.path.insert(0, str(BOOTSTRAP))   # the workers' modules import each other by plain name
+import compare  # noqa: E402
+
+sys.path.remove(str(BOOTSTRAP))
+
+FACTORIAL = {
+    "pkg/__init__.py": "",
+    "pkg/fact.py": '''
+        def factorial(n):
+            """n! by recursion: a negative n never reaches 0."""
+            if n == 0:
+                return 1
+            return n * factorial(n - 1)
+    ''',
+    "tests/test_fact.py": '''
+        from pkg.fact import factorial
+
+
+        def test_small():
+            assert factorial(0) == 1 and factorial(5) == 120
+
+
+        def test_a_table():
+            assert [factorial(n) for n in range(40)][-1] == 20397882081197443358640281739902897356800000000
+    ''',
+}
+ITERATIVE = '''```python
+def factorial(n):
+    """n! by recursion: a negative n never reaches 0."""
+    result = 1
+    for i in range(2, n + 1):
+        result *= i
+    return result
+```'''
+
+
+def test_resource_errors_compare_by_type_only():
+    deep = compare.Outcome("raise", exc=("RecursionError", "maximum recursion depth exceeded"))
+    other = compare.Outcome("raise", exc=("RecursionError", "maximum recursion depth exceeded while calling a "
+                                                            "Python object"))
+    assert compare.difference(deep, other) is None
+    assert compare.difference(compare.Outcome("raise", exc=("MemoryError", "")),
+                              compare.Outcome("raise", exc=("MemoryError", "out of memory"))) is None
+    assert compare.difference(deep, compare.Outcome("raise", exc=("MemoryError", ""))) is not None
+    assert compare.difference(compare.Outcome("raise", exc=("ValueError", "a")),
+                              compare.Outcome("raise", exc=("ValueError", "b"))) is not None   # others: message too
+
+
+@pytest.mark.slow
+def test_an_iterative_rewrite_of_a_recursion_is_kept_and_the_out_of_contract_calls_are_listed(tmp_path, fake_openai):
+    repo = make_repo(tmp_path / "r", FACTORIAL)
+    server = fake_openai([ITERATIVE])
+    report_path = tmp_path / "out" / "report.json"
+    report_path.parent.mkdir()
+    r = subprocess.run([sys.executable, "-m", "optimizer", str(repo), "--target", "factorial", "--model",
+                        "openai/fake-model", "--api-base", server.base_url, "--candidates", "1", "--model-rounds", "1",
+                        "--json", str(report_path), "--no-second-opinion", "--rounds", "3"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr + r.stdout
+    report = json.loads(report_path.read_text())
+    [row] = [c for c in report["candidates"] if c["origin"] == "openai/fake-model"]
+    # negative n: the original recurses until the interpreter gives up, the loop returns 1
+    assert row["status"] == "kept", row["reason"]
+    out = row["evidence"]["out_of_contract"]
+    assert out["calls"] >= 1 and "where the original raises RecursionError" in out["example"]
+    assert "out of contract, where the original runs out of stack or memory, not judged" in row["reason"]
+    assert "out of contract" in (tmp_path / "out" / "report.html").read_text()
