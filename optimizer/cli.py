@@ -147,7 +147,10 @@ def _engine_arguments(p: argparse.ArgumentParser, min_speedup: float) -> None:
                    help=f"keep only when the 95%% interval's low end clears this ({min_speedup:g})")
     p.add_argument("--sandbox", choices=BACKENDS,
                    help="where candidates run: bwrap (isolated), process (limits only), auto (bwrap where it works)")
-    p.add_argument("--max-captured", type=int, help="captured calls kept per target (64)")
+    p.add_argument("--max-captured", type=int, help="captured calls kept per target: half the first seen, half "
+                   "the largest (64)")
+    p.add_argument("--max-call-mb", type=float, help="the largest call captured, serialized, in MB (64)")
+    p.add_argument("--max-capture-mb", type=float, help="all captured calls of one process, in MB (1000)")
     p.add_argument("--rounds", type=int, help="alternating worker rounds per measurement (6)")
     p.add_argument("--rtol", type=float, help="relative tolerance when comparing floats (default 0: exact)")
     p.add_argument("--loose-errors", action="store_const", const=True,

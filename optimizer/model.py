@@ -218,6 +218,7 @@ class TargetResult:
     rounds: int = 0
     interrupted: bool = False
     line_shares: dict[int, float] = field(default_factory=dict)   # the original's line -> share of its time
+    capture: dict = field(default_factory=dict)   # what capture saw and kept (Baseline.summary)
 
     def to_json(self, share: float | None = None) -> dict:
         """What the report says about the target itself (its candidates are listed apart)."""
@@ -226,7 +227,8 @@ class TargetResult:
                 "source": t.source, "share": round(share, 4) if share is not None else None,
                 "status": "skipped" if self.skipped else "kept" if self.winner else "nothing kept",
                 "skipped": self.skipped, "rounds": self.rounds, "interrupted": self.interrupted,
-                "line_shares": {str(line): round(v, 4) for line, v in sorted(self.line_shares.items())}}
+                "line_shares": {str(line): round(v, 4) for line, v in sorted(self.line_shares.items())},
+                **({"capture": self.capture} if self.capture else {})}
 
 
 @dataclass

@@ -164,7 +164,7 @@ class Session:
                               + " to capture calls of " + ", ".join(t.qualname for t in new))
             self._captures += 1   # each capture its own folder: its files are merged by target
             baselines, self.suite = capture(self.sandbox, self.ws.base, self.ws.scratch(f"capture{self._captures}"),
-                                            new, self.settings.bench, self.settings.max_captured)
+                                            new, self.settings.bench, self.settings.capture_limits)
             self.baselines.update(baselines)
         return {t.name: self.baselines[t.name] for t in targets}
 
@@ -181,7 +181,7 @@ class Session:
         baseline = self.capture([target])[target.name]
         skipped = self._prepare(baseline, notes)
         if skipped:
-            return self._skipped(target, notes, skipped)
+            return self._skipped(target, notes, skipped, capture=baseline.summary())
         original = self.ws.original_text(target)
         iterating = any(p.iterative for p in proposers)
         self.events.stage(f"gathering what the model is shown about {target.qualname}" if iterating else
@@ -194,7 +194,7 @@ class Session:
         candidates = [c for p in proposers for c in p.propose(target, context, first.k)]
         shares = lines.shares() if lines else {}
         if not candidates:
-            return self._skipped(target, notes, _nothing_to_try(target, proposers), shares)
+            return self._skipped(target, notes, _nothing_to_try(target, proposers), shares, baseline.summary())
         unreached = unreached_note(target.name, baseline.coverage)   # matters once there are candidates
         notes.extend([unreached] if unreached else [])
 
@@ -254,7 +254,7 @@ class Session:
         kept = next((o for o in fates if o.status == "kept"), None)
         result = TargetResult(target, fates, kept, self._new_text(original, kept) if kept else "", original,
                               calibration, tuple(notes), rounds=round_no - 1, interrupted=interrupted,
-                              line_shares=shares)
+                              line_shares=shares, capture=baseline.summary())
         self.events.target_done(result)
         return result
 
@@ -282,6 +282,10 @@ class Session:
     def _prepare(self, baseline: Baseline, notes: list[str]) -> str:
         """Record what the original does on its calls; why it cannot be optimized, if so."""
         notes.extend(baseline.capture_notes())   # calls seen but not captured, and why
+        small = baseline.size_warning()
+        if small:   # said now, not only in the closing list: it bears on every figure that follows
+            notes.append(small)
+            self.events.note(small)
         refusal = baseline.refusal(self.suite.failed() if self.suite else [])
         if refusal:
             return refusal
@@ -306,9 +310,11 @@ class Session:
         self.events.judged(outcome)
         return outcome
 
-    def _skipped(self, target: Target, notes: list[str], why: str, shares: dict | None = None) -> TargetResult:
+    def _skipped(self, target: Target, notes: list[str], why: str, shares: dict | None = None,
+                 capture: dict | None = None) -> TargetResult:
         notes.append(f"skipped {target.name}: {why}")
-        result = TargetResult(target, notes=tuple(notes), skipped=why, line_shares=shares or {})
+        result = TargetResult(target, notes=tuple(notes), skipped=why, line_shares=shares or {},
+                              capture=capture or {})
         self.events.target_done(result)
         return result
 

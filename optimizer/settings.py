@@ -87,6 +87,8 @@ SPECS: dict[str, Spec] = {
     "min_speedup": Spec(float, 1.05, positive=True),
     "sandbox": Spec(str, "auto", choices=("auto", "bwrap", "process")),
     "max_captured": Spec(int, 64, low=1),
+    "max_call_mb": Spec(float, 64.0, positive=True),
+    "max_capture_mb": Spec(float, 1000.0, positive=True),
     "rounds": Spec(int, 6, low=2),
     "rtol": Spec(float, 0.0, low=0, high=1),
     "loose_errors": Spec(bool, False),
@@ -176,6 +178,8 @@ class RunSettings:
     apply: bool = False
     sandbox: str = "auto"           # "bwrap" where it works, else "process" with a warning
     max_captured: int = 64          # captured calls kept per target
+    max_call_mb: float = 64.0       # a captured call's serialized size at most
+    max_capture_mb: float = 1000.0  # all captured calls of one process at most
     model_rounds: int = 3           # rounds of model requests per target (rounds.py)
     strictness: Strictness = field(default_factory=Strictness)
     objective: str = "time"         # "time": faster; "memory": less peak memory, not slower
@@ -187,6 +191,12 @@ class RunSettings:
     search_seconds: float = 20.0    # per target: the input search at recording, and the per-candidate searches
     second_opinion: bool = True     # a kept time speedup must be backed by the instruction count, where countable
     remeasure: bool = False         # time the chosen winner once more and report that figure (review)
+
+    @property
+    def capture_limits(self):
+        from .verify.capture import CaptureLimits
+
+        return CaptureLimits(self.max_captured, int(self.max_call_mb * 1e6), int(self.max_capture_mb * 1e6))
 
     @property
     def winner_is_counted(self) -> bool:
@@ -214,6 +224,7 @@ def run_settings(values: Mapping[str, Any], repo: Path, out_dir: Path, apply: bo
         repo=repo, out_dir=out_dir, target=values["target"], bench=values["bench"],
         max_targets=values["max_targets"], candidates=values["candidates"], min_speedup=values["min_speedup"],
         apply=apply, sandbox=values["sandbox"], max_captured=values["max_captured"],
+        max_call_mb=values["max_call_mb"], max_capture_mb=values["max_capture_mb"],
         model_rounds=values["model_rounds"],
         strictness=Strictness(rtol=values["rtol"], loose_errors=values["loose_errors"]),
         objective=values["objective"], metric=values["metric"], accept_unreached=values["accept_unreached"],

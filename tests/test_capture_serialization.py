@@ -17,7 +17,7 @@ from optimizer.settings import RunSettings as RunConfig
 from optimizer.measure.runner import MeasureSettings, calibrate
 from optimizer.target import index_repo, replace_definition
 from optimizer.verify import capture, equivalence
-from optimizer.verify.capture import Baseline
+from optimizer.verify.capture import Baseline, CaptureLimits
 from optimizer.verify.equivalence import record_expected
 from optimizer.verify.runs import BOOTSTRAP
 from optimizer.workspace import Workspace
@@ -66,12 +66,12 @@ CALLABLES = {
 }
 
 
-def _capture(tmp_path, files, sandbox_name="auto", record=True):
+def _capture(tmp_path, files, sandbox_name="auto", record=True, limits=CaptureLimits()):
     """(workspace, sandbox, baselines, notes per target) for a plain folder made of files."""
     repo = make_repo(tmp_path / "r", files, git=False)
     ws = Workspace(repo)
     sandbox = get_sandbox(sandbox_name)[0]
-    baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index_repo(repo), bench=None)
+    baselines, _ = capture(sandbox, ws.base, ws.scratch("run"), index_repo(repo), bench=None, limits=limits)
     notes = {k: record_expected(sandbox, ws.base, ws.scratch("run"), b, 60) if record else []
              for k, b in baselines.items()}
     return ws, sandbox, baselines, notes
@@ -150,7 +150,8 @@ UNSERIALIZABLE = {
 
 
 def test_calls_that_cannot_be_kept_are_counted_with_their_reason(tmp_path):
-    ws, _, baselines, _ = _capture(tmp_path, UNSERIALIZABLE, "process", record=False)
+    ws, _, baselines, _ = _capture(tmp_path, UNSERIALIZABLE, "process", record=False,
+                                   limits=CaptureLimits(max_call_bytes=1_000_000))   # the 1.5 MB call: over it
     ws.close()
     total, guarded, size = baselines["u.total"], baselines["u.guarded"], baselines["u.size"]
     assert total.n_calls == 1 and total.seen_calls == 5
@@ -186,7 +187,7 @@ def test_the_report_says_why_calls_were_not_captured(tmp_path):
 
 def test_plain_language_for_every_reason():
     b = Baseline(target=type("T", (), {"name": "pkg.mod.f"})(), n_calls=64, seen_calls=5000, max_captured=64,
-                 largest_dropped=3_400_000,
+                 largest_dropped=3_400_000, max_call_bytes=1_000_000, max_total_bytes=20_000_000,
                  dropped={"unserializable: TypeError: cannot pickle 'generator' object": 200,
                           "unserializable: TypeError: cannot pickle '_thread.lock' object": 100,
                           "too_large": 12, "over_budget": 3, "not_tried": 7, "beyond_max_calls": 40})
@@ -195,7 +196,7 @@ def test_plain_language_for_every_reason():
         "(200: TypeError: cannot pickle 'generator' object; 100: TypeError: cannot pickle '_thread.lock' object), "
         "7 were not tried after 1000 of one process could not be serialized, 12 were over the 1.0 MB limit per "
         "call (largest 3.4 MB), 3 came after the 20.0 MB budget for all captured calls of a process was spent, "
-        "40 came after the first 64 distinct calls were captured"]
+        "40 were not among the 64 kept (half the first seen, half the largest)"]
     b.dropped = {"beyond_max_calls": 40}      # the sample's bound alone is no loss worth a note
     assert b.capture_notes() == []
     assert Baseline(target=b.target).refusal([]) == "no test or workload called it"

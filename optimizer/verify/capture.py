@@ -27,6 +27,10 @@ class Baseline:
     dropped: dict[str, int] = field(default_factory=dict)   # calls seen but not captured, by reason (see DROPS)
     largest_dropped: int = 0                          # bytes of the largest call over the per-call limit
     max_captured: int = 64                            # distinct calls kept at most
+    max_call_bytes: int = 0                           # the limits capture applied (CaptureLimits)
+    max_total_bytes: int = 0
+    heaviest_made: int = 0                            # the weight of the largest call the workload made
+    heaviest_kept: int = 0                            # the weight of the largest call captured
     suite_seconds: float = 0.0
     startup_seconds: float = 0.0                      # of a pytest run: interpreter, imports, collection
     tests_seconds: float = 0.0                        # the original's own time in its tests (all, if none known)
@@ -60,6 +64,25 @@ class Baseline:
         return [f"{n} call{'s' * (n != 1)} of {self.target.name} (of {self.seen_calls} made) {_were(n)} not "
                 f"captured: {self._why_dropped()}"]
 
+    def summary(self) -> dict:
+        """What capture saw and kept, for the report: calls made and captured, the ones
+        not captured by reason, and how large the largest made and kept were."""
+        return {"made": self.seen_calls, "captured": self.n_calls, "dropped": dict(self.dropped),
+                "largest_dropped_bytes": self.largest_dropped, "heaviest_made": self.heaviest_made,
+                "heaviest_kept": self.heaviest_kept,
+                "limits": {"max_calls": self.max_captured, "max_call_bytes": self.max_call_bytes,
+                           "max_total_bytes": self.max_total_bytes}}
+
+    def size_warning(self, ratio: float = 10.0) -> str:
+        """'' unless the calls kept are much smaller than the largest the workload made
+        (weights, sitecustomize.weight: about the items passed)."""
+        if not self.n_calls or self.heaviest_made < ratio * max(1, self.heaviest_kept):
+            return ""
+        why = self._why_dropped() if self.dropped else "no reason was recorded"
+        return (f"{self.target.name} is measured on calls much smaller than the workload's largest: the largest "
+                f"captured passes about {self.heaviest_kept:,} items, the largest made about {self.heaviest_made:,}; "
+                f"{why}. A speedup measured on small calls may not hold on large ones: raise --max-call-mb")
+
     def _why_dropped(self) -> str:
         unserializable = {why.split(": ", 1)[1]: n for why, n in self.dropped.items()
                           if why.startswith("unserializable: ")}
@@ -74,21 +97,33 @@ class Baseline:
             parts.append(f"{self.dropped['not_tried']} {_were(self.dropped['not_tried'])} not tried after {MAX_FAILED_TRIES} of one process "
                          "could not be serialized")
         if self.dropped.get("too_large"):
-            parts.append(f"{self.dropped['too_large']} {_were(self.dropped['too_large'])} over the {_size(MAX_CALL_BYTES)} limit per call "
+            parts.append(f"{self.dropped['too_large']} {_were(self.dropped['too_large'])} over the {_size(self.max_call_bytes)} limit per call "
                          f"(largest {_size(self.largest_dropped)})")
         if self.dropped.get("over_budget"):
-            parts.append(f"{self.dropped['over_budget']} came after the {_size(MAX_TOTAL_BYTES)} budget for "
+            parts.append(f"{self.dropped['over_budget']} came after the {_size(self.max_total_bytes)} budget for "
                          "all captured calls of a process was spent")
         if self.dropped.get("beyond_max_calls"):
-            parts.append(f"{self.dropped['beyond_max_calls']} came after the first {self.max_captured} distinct "
-                         "calls were captured")
+            parts.append(f"{self.dropped['beyond_max_calls']} {_were(self.dropped['beyond_max_calls'])} not among "
+                         f"the {self.max_captured} kept (half the first seen, half the largest)")
         return ", ".join(parts) or "no reason was recorded"
 
 
-# The bounds of capture, as bootstrap/sitecustomize.py applies them (it cannot import this
-# module). 1 MB per call for now: issue #18 will raise it.
-MAX_CALL_BYTES = 1_000_000
-MAX_TOTAL_BYTES = 20_000_000
+@dataclass(frozen=True)
+class CaptureLimits:
+    """The bounds of capture, as bootstrap/sitecustomize.py applies them (it cannot import
+    this module). Sized for the machine this runs on (2 cores, 24 GB): a call of up to
+    64 MB serialized (a 30,000-node graph is a few MB), 1 GB per process in all; the
+    settings max_call_mb and max_capture_mb change them."""
+
+    max_calls: int = 64
+    max_call_bytes: int = 64_000_000
+    max_total_bytes: int = 1_000_000_000
+
+    def to_json(self) -> dict:
+        return {"max_calls": self.max_calls, "max_call_bytes": self.max_call_bytes,
+                "max_total_bytes": self.max_total_bytes}
+
+
 MAX_FAILED_TRIES = 1000      # sitecustomize.MAX_FAILED_TRIES
 
 
@@ -101,15 +136,16 @@ def _size(n: int) -> str:
 
 
 def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], bench: str | None,
-            max_calls: int = 64, suite_timeout: float = 1800.0) -> tuple[dict[str, Baseline], TestRun]:
+            limits: CaptureLimits = CaptureLimits(), suite_timeout: float = 1800.0) \
+        -> tuple[dict[str, Baseline], TestRun]:
     """One run of the whole suite (and one of the bench) with every target wrapped."""
     out_dir = scratch / "capture"
     out_dir.mkdir(parents=True, exist_ok=True)
     config = scratch / "capture.json"
+    max_calls = limits.max_calls
     config.write_text(json.dumps({
         "targets": [{"key": t.name, "module": t.module, "qualname": t.qualname} for t in targets],
-        "out_dir": str(out_dir), "max_calls": max_calls,
-        "max_call_bytes": MAX_CALL_BYTES, "max_total_bytes": MAX_TOTAL_BYTES,
+        "out_dir": str(out_dir), **limits.to_json(),
     }))
     suite = run_tests(sandbox, base, targets, [], suite_timeout, capture_config=config,
                       writable=(out_dir,))
@@ -133,7 +169,8 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
         own = [suite.seconds.get(n, 0.0) for n in tests[t.name]] or list(suite.seconds.values())
         baseline = Baseline(t, tests=sorted(tests[t.name]), suite_seconds=suite.result.seconds,
                             startup_seconds=suite.startup_seconds(), tests_seconds=sum(own),
-                            bench_seconds=bench_seconds, max_captured=max_calls, **counts[t.name])
+                            bench_seconds=bench_seconds, max_captured=max_calls, max_call_bytes=limits.max_call_bytes,
+                            max_total_bytes=limits.max_total_bytes, **counts[t.name])
         if calls[t.name]:
             baseline.captured_file = calls_dir / f"{t.name}.pkl"
             baseline.captured_file.write_bytes(pickle.dumps(calls[t.name], protocol=4))
@@ -145,25 +182,19 @@ def capture(sandbox: Sandbox, base: Path, scratch: Path, targets: list[Target], 
 def _merge(out_dir: Path, targets: list[Target], max_calls: int) \
         -> tuple[dict[str, set], dict[str, list], dict[str, dict]]:
     """Combine the records of every process of the run: tests, calls, and per target
-    the counts for Baseline (seen_calls, dropped, largest_dropped). The files were
+    the counts for Baseline (seen_calls, dropped, largest_dropped, the heaviest calls).
+    Of the distinct calls, as each process kept them: the first half of max_calls in the
+    order the processes ran, the rest the heaviest (sitecustomize.weight). The files were
     written by the original code under its own tests, never by a candidate: safe to
     unpickle (with cloudpickle importable, as it is in this interpreter)."""
-    seen: dict[str, set[bytes]] = {t.name: set() for t in targets}
     tests: dict[str, set[str]] = {t.name: set() for t in targets}
-    calls: dict[str, list] = {t.name: [] for t in targets}
-    counts = {t.name: {"seen_calls": 0, "dropped": {}, "largest_dropped": 0} for t in targets}
-    for path in sorted(out_dir.glob("capture-*.pkl")):
+    found: dict[str, dict[bytes, dict]] = {t.name: {} for t in targets}
+    counts = {t.name: {"seen_calls": 0, "dropped": {}, "largest_dropped": 0, "heaviest_made": 0} for t in targets}
+    for path in sorted(out_dir.glob("capture-*.pkl"), key=lambda p: p.stat().st_mtime):
         data = pickle.loads(path.read_bytes())
         for key, records in data["calls"].items():
             for rec in records:
-                if rec["args"] in seen[key]:
-                    continue
-                if len(calls[key]) < max_calls:
-                    seen[key].add(rec["args"])
-                    calls[key].append(rec)
-                else:   # kept by its process, but others filled the sample first
-                    dropped = counts[key]["dropped"]
-                    dropped["beyond_max_calls"] = dropped.get("beyond_max_calls", 0) + 1
+                found[key].setdefault(rec["args"], rec)
         for key, ids in data["tests"].items():
             tests[key].update(ids)
         for key, n in data.get("seen", {}).items():
@@ -173,4 +204,17 @@ def _merge(out_dir: Path, targets: list[Target], max_calls: int) \
                 counts[key]["dropped"][why] = counts[key]["dropped"].get(why, 0) + n
         for key, size in data.get("largest", {}).items():
             counts[key]["largest_dropped"] = max(counts[key]["largest_dropped"], size)
+        for key, w in data.get("heaviest", {}).items():
+            counts[key]["heaviest_made"] = max(counts[key]["heaviest_made"], w)
+    calls: dict[str, list] = {}
+    for key, by_args in found.items():
+        records = list(by_args.values())
+        first = records[:max(1, max_calls // 2)]
+        rest = sorted(records[len(first):], key=lambda r: -r.get("weight", 0))[:max_calls - len(first)]
+        calls[key] = first + rest
+        left = len(records) - len(calls[key])
+        if left:   # kept by their processes, but others' first and heaviest filled the sample
+            dropped = counts[key]["dropped"]
+            dropped["beyond_max_calls"] = dropped.get("beyond_max_calls", 0) + left
+        counts[key]["heaviest_kept"] = max((r.get("weight", 0) for r in calls[key]), default=0)
     return tests, calls, counts

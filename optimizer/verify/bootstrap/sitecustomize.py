@@ -11,8 +11,14 @@ local classes and bound methods are kept, by value), else pickle's; either way
 the blobs load with plain pickle.loads in the same interpreter. A call that is
 seen but not kept is counted with the reason, per target: a value that cannot
 be serialized (the exception's type and message), over the per-call limit (with
-the largest size), over the total budget, or after the first max_calls distinct
-calls. capture.py carries the counts into the report.
+the largest size), over the total budget, or not among the max_calls kept.
+capture.py carries the counts into the report.
+
+Which calls are kept (issue #18): the first half of max_calls by arrival (the tests'
+small and odd cases), the rest by size, so the largest calls the workload makes are
+among those measured, whenever they come. Size is a call's weight (`weight`: the
+lengths of its arguments, one level down, cheap enough for every call); a call that
+outweighs the lightest of the size half replaces it.
 """
 import atexit
 import functools
@@ -67,22 +73,38 @@ def _install(config):
     # Still 1 MB per call (issue #18 will raise it); calls over it are counted, not silently lost.
     max_call_bytes = config.get("max_call_bytes", 1_000_000)
 
+    heaviest = {t["key"]: 0 for t in config["targets"]}      # the largest weight of any call made
+    protected = max(1, max_calls // 2)                         # kept by arrival; the rest by size
+
     def drop(key, reason):
         dropped[key][reason] = dropped[key].get(reason, 0) + 1
 
-    def record(key, args_blob, outcome, result, exc, after, test):
+    def lightest(key):
+        """(index, weight) of the lightest call of the size half, or None while there is room."""
+        kept = calls[key]
+        if len(kept) < max_calls:
+            return None
+        i = min(range(protected, len(kept)), key=lambda j: kept[j]["weight"], default=None)
+        return (i, kept[i]["weight"]) if i is not None else (None, float("inf"))
+
+    def record(key, args_blob, outcome, result, exc, after, test, weight):
         """None when kept, else the reason it was not."""
         size = len(args_blob) + len(result or b"") + len(after or b"")
-        if len(calls[key]) >= max_calls:
-            return "beyond_max_calls"
         if size > max_call_bytes:
             largest[key] = max(largest[key], size)
             return "too_large"
+        light = lightest(key)
+        if light is not None and (light[0] is None or weight <= light[1]):
+            return "beyond_max_calls"
+        if light is not None:   # it outweighs the lightest of the size half: that one makes room
+            evicted = calls[key].pop(light[0])
+            budget["bytes"] += evicted["size"]
+            drop(key, "beyond_max_calls")
         if size > budget["bytes"]:
             return "over_budget"
         budget["bytes"] -= size
         calls[key].append({"args": args_blob, "outcome": outcome, "result": result,
-                           "exc": exc, "after": after, "test": test})
+                           "exc": exc, "after": after, "test": test, "weight": weight, "size": size})
         return None
 
     def wrap(fn, key):
@@ -94,7 +116,10 @@ def _install(config):
             test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
             if test:
                 tests[key].add(test)
-            if len(calls[key]) >= max_calls:
+            weight = _weight(args, kwargs)
+            heaviest[key] = max(heaviest[key], weight)
+            light = lightest(key)
+            if light is not None and (light[0] is None or weight <= light[1]):   # not worth serializing
                 drop(key, "beyond_max_calls")
                 return fn(*args, **kwargs)
             if failed[key] >= MAX_FAILED_TRIES:   # each try costs a serialization up to the failure
@@ -117,14 +142,14 @@ def _install(config):
                 result = fn(*args, **kwargs)
             except Exception as exc:
                 local.depth = 0
-                why = record(key, blob, "raise", None, type(exc).__name__, _dump(dumps, (args, kwargs)), test)
+                why = record(key, blob, "raise", None, type(exc).__name__, _dump(dumps, (args, kwargs)), test, weight)
                 if why:
                     seen[digest] = why
                     drop(key, why)
                 raise
             finally:
                 local.depth = 0
-            why = record(key, blob, "return", _dump(dumps, result), None, _dump(dumps, (args, kwargs)), test)
+            why = record(key, blob, "return", _dump(dumps, result), None, _dump(dumps, (args, kwargs)), test, weight)
             if why:
                 seen[digest] = why
                 drop(key, why)
@@ -168,10 +193,38 @@ def _install(config):
     def flush():
         out = os.path.join(config["out_dir"], "capture-%d-%s.pkl" % (os.getpid(), os.urandom(4).hex()))
         data = {"calls": calls, "tests": {k: sorted(v) for k, v in tests.items()},
-                "seen": seen_calls, "dropped": dropped, "largest": largest}
+                "seen": seen_calls, "dropped": dropped, "largest": largest, "heaviest": heaviest}
         with open(out, "wb") as fh:
             pickle.dump(data, fh, protocol=4)
     atexit.register(flush)
+
+
+def weight(args, kwargs):
+    """How big a call is, cheaply: each argument counts its length (and, for a built-in
+    container of sized things, times its first 8 items' mean length) or 1."""
+    total = 0
+    for value in (*args, *kwargs.values()):
+        total += _size_of(value, 1)
+    return total
+
+
+def _size_of(value, depth):
+    try:
+        n = len(value)
+    except Exception:
+        return 1
+    # Only built-in containers are looked into: iterating anything else may change it.
+    if depth <= 0 or n == 0 or type(value) not in (list, tuple, dict, set, frozenset):
+        return max(n, 1)
+    try:
+        items = value.values() if isinstance(value, dict) else value
+        sample = [_size_of(v, depth - 1) for _, v in zip(range(8), items)]
+    except Exception:
+        return max(n, 1)
+    return max(n, 1) * max(1, sum(sample) // max(1, len(sample)))
+
+
+_weight = weight
 
 
 def _dump(dumps, value):
