@@ -71,7 +71,40 @@ class CandidateJudge:
         outcome = self._counted(outcome)
         if self.config.remeasure and outcome.status == "passed":
             outcome = self._remeasured(outcome)
+        if outcome.status == "passed":
+            outcome = self._banded(outcome)
         return self._unless_tampered(outcome.candidate, outcome)
+
+    def _banded(self, outcome: Outcome) -> Outcome:
+        """The winner's speedup on the smallest, the median and the largest captured call
+        (by the items they pass; Baseline.size_bands), each timed on its own with half the
+        rounds: one figure over every call can hide a rewrite that wins on small calls and
+        loses on large ones. Figures for the report: the decision stands on the whole
+        workload; a band where it is significantly slower is said in the reason."""
+        c, m = outcome.candidate, outcome.measurement
+        bands = self.baseline.size_bands()
+        if not bands or self.config.metric != "time" or self.config.objective != "time":
+            return outcome
+        workspace = self.ws.candidate_copy(c.target, replace_definition(self.original, c.target, c.source, c.imports))
+        settings = replace(self.measure, rounds=max(2, self.measure.rounds // 2), max_rounds=max(2, self.measure.rounds // 2))
+        figures = {}
+        try:
+            for name, index in bands.items():
+                one = replace(self.baseline, workload=[index])
+                try:
+                    b = measure(self.sandbox, self.ws.base, workspace, one, settings,
+                                cold=bool(first_calls_note(m)) or memoizes(c.source), strictness=self.config.strictness)
+                except (MeasureError, TimedOutcomeMismatch) as exc:
+                    figures[name] = {"error": str(exc)[:200], "items": self.baseline.call_weights.get(str(index), 0)}
+                    continue
+                figures[name] = {"speedup": round(b.speedup, 4), "ci": [round(b.ci[0], 4), round(b.ci[1], 4)],
+                                 "items": self.baseline.call_weights.get(str(index), 0)}
+        finally:
+            self.ws.discard(workspace)
+        slower = [f"{name} call ({f['items']:,} items) {f['speedup']:.2f}x [{f['ci'][0]:.2f}, {f['ci'][1]:.2f}]"
+                  for name, f in figures.items() if "ci" in f and f["ci"][1] < 1.0]
+        reason = outcome.reason + (f"; but slower on its {', '.join(slower)}" if slower else "")
+        return replace(outcome, measurement=replace(m, bands=figures), reason=reason)
 
     def _counted(self, outcome: Outcome) -> Outcome:
         config, m, c = self.config, outcome.measurement, outcome.candidate

@@ -108,6 +108,7 @@ class Measurement:
     disturbed: float = 0.0      # share of the samples taken that waited for a CPU (runner: machine load)
     waited: float = 0.0         # median share of a sample's time spent waiting for a CPU
     instructions: float | None = None   # the second opinion: the instruction-count ratio, where measured
+    bands: dict | None = None   # the winner's speedup per size band: {"smallest": {speedup, ci, items}, ...}
 
     def to_json(self) -> dict:
         out = {"speedup": round(self.speedup, 4), "ci": [round(self.ci[0], 4), round(self.ci[1], 4)],
@@ -121,6 +122,8 @@ class Measurement:
             out["peak_memory_bytes"] = {"original": self.peak_bytes[0], "candidate": self.peak_bytes[1]}
         if self.bench:
             out["bench"] = self.bench.to_json()
+        if self.bands:
+            out["size_bands"] = self.bands
         return out
 
 

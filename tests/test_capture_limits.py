@@ -80,3 +80,44 @@ def test_a_call_over_the_limit_is_counted_and_the_run_warns_as_it_happens(tmp_pa
                          "0.5 MB limit per call")
     assert warning < said.index("completed in ")   # said as it happened, before the end
     assert "41 made by the workload, 40 captured, 1 too large" in (tmp_path / "out.html").read_text()
+
+
+SIZES = {
+    "pkg/__init__.py": "",
+    "pkg/core.py": '''
+        def unique_ordered(items):
+            seen = []
+            out = []
+            for item in items:
+                if item not in seen:
+                    seen.append(item)
+                    out.append(item)
+            return out
+    ''',
+    "tests/test_core.py": '''
+        from pkg.core import unique_ordered
+
+
+        def test_sizes():
+            for n in (3, 40, 300, 3000):
+                assert unique_ordered([i % (n // 2 + 1) for i in range(n)]) == list(range(min(n, n // 2 + 1)))
+    ''',
+}
+
+
+@pytest.mark.slow
+def test_the_winner_is_timed_per_size_band(tmp_path):
+    repo = make_repo(tmp_path / "r", SIZES)
+    report = tmp_path / "out.json"
+    r = subprocess.run([sys.executable, "-m", "optimizer", str(repo), "--target", "unique_ordered",
+                        "--search-seconds", "0", "--no-second-opinion", "--json", str(report)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr + r.stdout
+    [kept] = json.loads(report.read_text())["kept"]
+    bands = kept["measurement"]["size_bands"]
+    assert list(bands) == ["smallest", "median", "largest"]
+    assert [b["items"] for b in bands.values()] == [3, 300, 3000]   # of the calls 3, 40, 300, 3000: the middle one up
+    assert all(("speedup" in b and b["ci"][0] <= b["speedup"] <= b["ci"][1]) or "error" in b for b in bands.values())
+    said = " ".join(r.stdout.split())
+    assert "by call size: smallest (3 items) " in said and "largest (3,000 items) " in said
+    assert "by call size:" in (tmp_path / "out.html").read_text()

@@ -120,6 +120,12 @@ class View:
             self.console.print(f"[green]kept[/green] {kept.target.name}: {kept.measurement.speedup:.2f}x "
                                f"[{kept.measurement.ci[0]:.2f}, {kept.measurement.ci[1]:.2f}] -> {where}, "
                                f"patch {kept.patch_file}" + (" (applied)" if kept.applied else ""))
+            bands = kept.measurement.bands or {}
+            if bands:
+                self.console.print("  by call size: " + ", ".join(
+                    f"{band} ({f['items']:,} items) " + (f"{f['speedup']:.2f}x [{f['ci'][0]:.2f}, {f['ci'][1]:.2f}]"
+                                                         if "ci" in f else "not timed")
+                    for band, f in bands.items()))
             outcome = next((o for o in report.outcomes if o.candidate is kept.candidate), None)
             said = _evidence_words(outcome.reason) if outcome else ""
             if said:   # what it was verified on, or that its evidence is weak

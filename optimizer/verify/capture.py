@@ -41,6 +41,7 @@ class Baseline:
     stable: list[int] = field(default_factory=list)   # indices of calls the original replays reliably
     workload: list[int] = field(default_factory=list) # of those, the captured ones: what is timed
     call_seconds: dict[str, float] = field(default_factory=dict)   # the original's time per call
+    call_weights: dict[str, int] = field(default_factory=dict)     # a workload call's size (items it passes)
     coverage: dict = field(default_factory=dict)       # what the calls reach of it (blockreach summary)
 
     def refusal(self, failed_tests: list[str]) -> str:
@@ -63,6 +64,15 @@ class Baseline:
         n = sum(self.dropped.values())
         return [f"{n} call{'s' * (n != 1)} of {self.target.name} (of {self.seen_calls} made) {_were(n)} not "
                 f"captured: {self._why_dropped()}"]
+
+    def size_bands(self, spread: float = 4.0) -> dict[str, int]:
+        """{"smallest", "median", "largest": a workload call's index} by the items the
+        calls pass, when the workload has at least three calls and its largest passes
+        `spread` times what its smallest does; else {} (one figure says it all)."""
+        weighted = sorted((self.call_weights.get(str(i), 0), i) for i in self.workload)
+        if len(weighted) < 3 or weighted[-1][0] < spread * max(1, weighted[0][0]):
+            return {}
+        return {"smallest": weighted[0][1], "median": weighted[len(weighted) // 2][1], "largest": weighted[-1][1]}
 
     def summary(self) -> dict:
         """What capture saw and kept, for the report: calls made and captured, the ones

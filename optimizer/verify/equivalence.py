@@ -47,6 +47,8 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
     info = json.loads(info_json.read_text())
     baseline.stable, baseline.workload = info["stable"], info["workload"]
     baseline.call_seconds = info["seconds"]
+    baseline.call_weights = {str(k): v for k, v in (info.get("weights") or {}).items()
+                             if type(v) is int and v >= 0}
     baseline.coverage = info.get("coverage") or {}
     notes = []
     unstable = {k: info.get("unstable_" + k, 0) for k in ("captured", "generated", "mutated")}

@@ -105,7 +105,8 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
     calls, expected, seconds = [], {}, {}
     info = {"captured": len(captured), "unstable_captured": 0, "generated": 0, "unstable_generated": 0,
             "mutated": 0, "unstable_mutated": 0,
-            "dropped_slow": 0, "dropped_examples": [], "unpicklable": 0, "unloadable": 0, "workload": []}
+            "dropped_slow": 0, "dropped_examples": [], "unpicklable": 0, "unloadable": 0, "workload": [],
+            "weights": {}}
 
     seen_kinds = {}   # the kinds of values captured calls pass, per argument (compare.kinds)
 
@@ -166,6 +167,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         seconds[index] = min(took, took2)
         if origin == "captured":
             info["workload"].append(index)
+            info["weights"][index] = int((capture_record or {}).get("weight", 0) or 0)
 
     loadable = []
     for rec in captured:
