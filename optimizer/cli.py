@@ -147,6 +147,9 @@ def _engine_arguments(p: argparse.ArgumentParser, min_speedup: float) -> None:
                    help=f"keep only when the 95%% interval's low end clears this ({min_speedup:g})")
     p.add_argument("--sandbox", choices=BACKENDS,
                    help="where candidates run: bwrap (isolated), process (limits only), auto (bwrap where it works)")
+    p.add_argument("--python", help="the Python that runs the repository's code (its tests, workload and our "
+                   "workers): a python executable or an environment's folder (default: the repository's .venv or "
+                   "venv, an active $VIRTUAL_ENV or $CONDA_PREFIX, Poetry's environment, else this one)")
     p.add_argument("--max-captured", type=int, help="captured calls kept per target: half the first seen, half "
                    "the largest (64)")
     p.add_argument("--max-call-mb", type=float, help="the largest call captured, serialized, in MB (64)")
@@ -268,6 +271,9 @@ def _plan(args, review: bool = False) -> Plan:
         if counter() is None:
             raise UsageError("--metric instructions needs valgrind (apt-get install valgrind) or perf "
                              "with access to hardware counters")
+    from . import interpreter
+
+    interpreter.use(interpreter.choose(repo, values["python"]))   # a wrong or pytest-less one: exit 2 here
     try:
         get_sandbox(values["sandbox"])   # fails here, before any work, if the backend cannot run
     except SandboxUnavailable as exc:

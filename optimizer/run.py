@@ -15,7 +15,7 @@ from pathlib import Path
 
 from profilers.flame import collapsed
 
-from . import __version__
+from . import __version__, interpreter
 from .keep import BranchKeeper
 from .model import Report, Target
 from .protocols import Keeper, Proposer
@@ -86,6 +86,7 @@ def run_meta(settings: RunSettings, started: float) -> dict:
         "tool_version": __version__,
         "git_revision": _git_revision(settings.repo),
         "python": platform.python_version(),
+        "interpreter": interpreter.current().to_json(),   # the one the repository's code ran in
         "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
         "settings": settings.to_json(),
     }

@@ -21,12 +21,12 @@ what was judged so far, marked interrupted: a verified winner is still kept.
 """
 from __future__ import annotations
 
-import sys
 import textwrap
 from dataclasses import replace
 
 from sandboxes import Sandbox, capability, get_sandbox
 
+from . import interpreter
 from .choose import choose_winner, final_fates
 from .errors import TargetNotImportable
 from .judge import CandidateJudge
@@ -64,7 +64,13 @@ class Session:
         else:
             warning = ""
         self.sandbox = sandbox
+        python = interpreter.current()
+        if not python.is_own and hasattr(sandbox, "show_interpreter"):   # bwrap: its files, read-only
+            sandbox.show_interpreter(python.executable)
         self.notes: list[str] = [warning] if warning else []
+        if not python.is_own:
+            self.notes.append(f"the repository's code runs in {python.executable} "
+                              f"(Python {'.'.join(map(str, python.version))}, {python.how})")
         self.hotspots: list[Hotspot] = []
         self.profile = None       # the workload's sampled stacks (profilers.Profile), once profiled
         self.baselines: dict[str, Baseline] = {}
@@ -148,7 +154,8 @@ class Session:
 
     def _check_imports(self, target: Target) -> None:
         code = f"import importlib; importlib.import_module({target.module!r})"
-        result = self.sandbox.run([sys.executable, "-c", code], self.ws.base, env=python_env(self.ws.base, [target]),
+        result = self.sandbox.run([interpreter.current().executable, "-c", code], self.ws.base,
+                                  env=python_env(self.ws.base, [target]),
                                   timeout=IMPORT_CHECK_SECONDS)
         if not result.ok:
             raise TargetNotImportable(f"{target.module} (the module of {target.qualname}) does not import: "

@@ -86,6 +86,7 @@ SPECS: dict[str, Spec] = {
     "cache": Spec(bool, True, flag="--no-cache"),
     "min_speedup": Spec(float, 1.05, positive=True),
     "sandbox": Spec(str, "auto", choices=("auto", "bwrap", "process")),
+    "python": Spec(str, None),
     "max_captured": Spec(int, 64, low=1),
     "max_call_mb": Spec(float, 64.0, positive=True),
     "max_capture_mb": Spec(float, 1000.0, positive=True),

@@ -70,6 +70,13 @@ class BwrapSandbox:
     def __init__(self, shown_as: Path | str | None = None):
         """shown_as: the user's repository; every workspace is shown at its path."""
         self.shown_as = Path(shown_as).resolve() if shown_as else None
+        self.pythons: tuple[str, ...] = ()   # other interpreters shown, read-only (the project's own)
+
+    def show_interpreter(self, executable: str) -> None:
+        """Show another Python too (its prefix, its import path), read-only: the
+        repository's own environment, which its code runs in (optimizer/interpreter.py)."""
+        if executable not in self.pythons:
+            self.pythons += (executable,)
 
     def shown_path(self, workspace: Path, writable: Sequence[Path] = ()) -> Path | None:
         """Where the workspace is shown inside (None: at its own path). Not when the
@@ -81,7 +88,7 @@ class BwrapSandbox:
         if shown is None or shown == workspace:
             return None
         home = _shown_home()
-        mounted = ["/tmp", "/usr", "/etc", "/dev", "/proc", *SYSTEM_DIRS, *_interpreter_paths(),
+        mounted = ["/tmp", "/usr", "/etc", "/dev", "/proc", *SYSTEM_DIRS, *_interpreter_paths(self.pythons),
                    str(workspace), *(str(Path(p).resolve()) for p in writable), *([home] if home else [])]
         if any(_within(m, str(shown)) for m in mounted):
             return None
@@ -103,12 +110,13 @@ class BwrapSandbox:
             show = _shower(workspace, shown)
             cmd = [show(a) for a in cmd]
             env = {k: show(v) for k, v in env.items()}
-        return run_contained(bwrap_argv(workspace, writable, shown) + cmd, workspace, env, limits, timeout,
+        return run_contained(bwrap_argv(workspace, writable, shown, self.pythons) + cmd, workspace, env, limits, timeout,
                              signal_of=lambda rc: rc - 128 if rc > 128 else -rc if rc < 0 else 0, stdin=stdin,
                              watch=[Path(p) for p in writable])
 
 
-def bwrap_argv(workspace: Path, writable: Sequence[Path] = (), shown: Path | None = None) -> list[str]:
+def bwrap_argv(workspace: Path, writable: Sequence[Path] = (), shown: Path | None = None,
+               pythons: tuple[str, ...] = ()) -> list[str]:
     """bwrap's arguments up to `--`. Mount order matters: the tmpfs of /tmp and of home
     come before the binds that may lie inside them, the workspace's shown bind last."""
     workspace = Path(workspace).resolve()
@@ -122,7 +130,7 @@ def bwrap_argv(workspace: Path, writable: Sequence[Path] = (), shown: Path | Non
     home = _shown_home()
     if home:
         args += ["--size", str(HOME_BYTES), "--tmpfs", home]
-    for path in _interpreter_paths():
+    for path in _interpreter_paths(pythons):
         args += ["--ro-bind", os.path.realpath(path), path]
     parent = str(workspace.parent)
     if not any(_within(p, parent) for p in (*_SHARED, *([home] if home else []))):   # not / nor /tmp...
@@ -164,16 +172,20 @@ def _shown_home() -> str:
 
 
 @functools.cache
-def _interpreter_paths() -> tuple[str, ...]:
+def _interpreter_paths(pythons: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The interpreter, its import path (as a fresh run of it sees it) and the
     optimizer's packages and other editable installs: the sandboxed Python is this
-    one, and finds its packages (the optimizer's bootstrap too) there.
+    one, and finds its packages (the optimizer's bootstrap too) there; and the same of
+    each of `pythons` (the repository's own environment, when its code runs there).
     Each at its own path and at its real path; none that would show /tmp, home or a
     shared folder whole, none already inside /usr."""
     root = Path(__file__).resolve().parent.parent
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
              *(str(root / pkg) for pkg in ("optimizer", "sandboxes", "profilers"))}
-    import_path = _import_path()
+    import_path = _import_path(sys.executable)
+    for python in pythons:
+        paths.update({os.path.dirname(os.path.abspath(python)), os.path.dirname(os.path.realpath(python))})
+        import_path += _import_path(python, prefixes=True)
     paths.update(import_path)
     paths.update(_editable_dirs(import_path))
     home = _shown_home()
@@ -192,16 +204,19 @@ def _interpreter_paths() -> tuple[str, ...]:
     return tuple(ordered)
 
 
-def _import_path() -> list[str]:
-    """sys.path as a sandboxed run of this interpreter starts with it: without this
-    process's script folder or cwd (sys.path[0], pytest's rootdir...), with the
-    folders .pth files add. Falls back to sys.path without its first entry."""
+def _import_path(python: str, prefixes: bool = False) -> list[str]:
+    """sys.path as a sandboxed run of `python` starts with it: without this process's
+    script folder or cwd (sys.path[0], pytest's rootdir...), with the folders .pth files
+    add; with `prefixes`, its prefix, base prefix and exec prefix too. Falls back to
+    this process's sys.path without its first entry."""
+    code = "import sys, json; print(json.dumps(sys.path[1:] + ([sys.prefix, sys.base_prefix, sys.exec_prefix] " \
+           f"if {prefixes} else [])))"
     try:
-        out = subprocess.run([sys.executable, "-E", "-s", "-c", "import sys, json; print(json.dumps(sys.path[1:]))"],
-                             capture_output=True, text=True, timeout=30, cwd="/").stdout
+        out = subprocess.run([python, "-E", "-s", "-c", code], capture_output=True, text=True, timeout=30,
+                             cwd="/").stdout
         paths = json.loads(out)
     except (OSError, subprocess.SubprocessError, ValueError):
-        paths = sys.path[1:]
+        paths = sys.path[1:] if python == sys.executable else []
     return [p for p in paths if isinstance(p, str) and os.path.isabs(p) and os.path.exists(p)]
 
 

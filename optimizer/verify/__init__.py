@@ -4,12 +4,12 @@ captured or generated.
 The first failing check rejects it, with the reason in plain words."""
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 from sandboxes import Sandbox, capability
 
+from .. import interpreter
 from ..model import Target, Verdict
 from ..scrub import clean
 from ..target import find_in_text
@@ -65,7 +65,7 @@ def _run_checks(sandbox: Sandbox, workspace: Path, baseline: Baseline, suite: Te
                 search: SearchBudget | None = None) -> Verdict:
     t = baseline.target
     timeout = import_timeout(baseline)
-    imported = sandbox.run([sys.executable, "-c", f"import {t.module}"], workspace,
+    imported = sandbox.run([interpreter.current().executable, "-c", f"import {t.module}"], workspace,
                            env=python_env(workspace, [t]), timeout=timeout)
     if not imported.ok:
         return Verdict(False, "import", "import failed: " + (imported.why_stopped() or imported.last_line()))

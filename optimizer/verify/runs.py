@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import os
 import secrets
-import sys
 from pathlib import Path
 
 from sandboxes import scrubbed_env
 
+from .. import interpreter
 from ..model import Target
 
 BOOTSTRAP = Path(__file__).parent / "bootstrap"
@@ -22,9 +22,15 @@ def python_env(workspace: Path, targets: list[Target], capture_config: Path | No
     roots = [str(BOOTSTRAP)] if (capture_config or results_file) else []
     roots.append(str(workspace))
     roots += sorted({str(workspace / t.import_root) for t in targets if t.import_root})
-    # The interpreter running us comes first on PATH, so `python bench.py` means it.
-    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "/usr/bin:/bin")])
+    # The interpreter the repository's code runs in comes first on PATH, so `python bench.py` means it.
+    python = interpreter.current()
+    path = os.pathsep.join([os.path.dirname(python.executable), os.environ.get("PATH", "/usr/bin:/bin")])
     extra = {"PYTHONPATH": os.pathsep.join(roots), "PATH": path}
+    helpers = interpreter.helpers_path()
+    if helpers:
+        extra["OPTIMIZE_HELPERS"] = helpers
+    if not python.is_own:   # as `activate` does: tools that look for the environment find it
+        extra["VIRTUAL_ENV"] = python.prefix
     if capture_config:
         extra["OPTIMIZE_CAPTURE"] = str(capture_config)
     if results_file:
@@ -33,7 +39,7 @@ def python_env(workspace: Path, targets: list[Target], capture_config: Path | No
 
 
 def pytest_command(node_ids: list[str], workspace: Path | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
+    cmd = [interpreter.current().executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--color=no"]
     if workspace is not None and not _uses_hypothesis(pristine(workspace)):
         # hypothesis comes with the optimizer; its pytest plugin costs ~0.6 s per run
         # and is only wanted by suites that use hypothesis themselves.
@@ -70,4 +76,4 @@ def new_seal() -> str:
 
 
 def worker_command(script: str, *args: object) -> list[str]:
-    return [sys.executable, str(BOOTSTRAP / script), *map(str, args)]
+    return [interpreter.current().executable, str(BOOTSTRAP / script), *map(str, args)]

@@ -1,7 +1,16 @@
 """Shared by the replay and timing workers, which run inside the sandbox.
 Standalone on purpose: no optimizer imports."""
 import importlib
+import os
 import pickle
+import sys
+
+# In the project's own interpreter (optimizer/interpreter.py), the optimizer's optional
+# helpers (cloudpickle, hypothesis, CrossHair) come from its own environment, after
+# everything of the project's: a package the project has is always the project's.
+for _path in os.environ.get("OPTIMIZE_HELPERS", "").split(os.pathsep):
+    if _path and _path not in sys.path:
+        sys.path.append(_path)
 
 try:
     # Captured calls may be cloudpickle's (lambdas, closures): pickle.loads imports it to

@@ -36,11 +36,18 @@ MAX_FAILED_TRIES = 1000   # failed serializations of one target in one process, 
 
 
 def _serializer():
-    """cloudpickle.dumps where the interpreter has it, else pickle.dumps (protocol 4 both)."""
+    """cloudpickle.dumps where the interpreter has it (or the optimizer's helpers, in the
+    project's own interpreter: on the path only while cloudpickle is imported, so the
+    user's code never finds the optimizer's packages), else pickle.dumps (protocol 4 both)."""
+    helpers = [p for p in os.environ.get("OPTIMIZE_HELPERS", "").split(os.pathsep) if p and p not in sys.path]
+    sys.path.extend(helpers)
     try:
         import cloudpickle
     except Exception:
         return functools.partial(pickle.dumps, protocol=4)
+    finally:
+        for path in helpers:
+            sys.path.remove(path)
     return functools.partial(cloudpickle.dumps, protocol=4)
 
 
