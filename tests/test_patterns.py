@@ -194,6 +194,37 @@ def test_hoist_while_test_and_partial_max_in_for():
     same_behaviour(src, (new, ()), [([1, 5], [1, 2]), ([3], [0])])
 
 
+def test_hoist_max_of_the_iterated_sequence_behind_an_emptiness_guard():
+    """[v / max(values) for v in values] (issue #18): the loop runs zero times exactly when
+    values is empty, so max(values) is computed once only when there is something to scale."""
+    comprehension = d("""
+        def normalize(values):
+            return [v / max(values) for v in values]
+    """)
+    new, _ = hoist_call.rewrite(comprehension)
+    assert new == d("""
+        def normalize(values):
+            _hoisted_0 = max(values) if values else None
+            return [v / _hoisted_0 for v in values]
+    """)
+    same_behaviour(comprehension, (new, ()), [([],), ([3, 1, 2],), ([5.0],), ((),)])
+    loop = d("""
+        def spread(rows):
+            out = []
+            for r in rows:
+                out.append(r - min(rows))
+            return out
+    """)
+    new, _ = hoist_call.rewrite(loop)
+    assert "_hoisted_0 = min(rows) if rows else None" in new and "out.append(r - _hoisted_0)" in new
+    same_behaviour(loop, (new, ()), [([],), ([4, 2, 9],)])
+    # max of something else than what the comprehension iterates: its emptiness is not the loop's
+    assert hoist_call.rewrite(d("""
+        def f(xs, ys):
+            return [x / max(ys) for x in xs]
+    """)) is None
+
+
 def test_hoist_keeps_the_loop_comment_above_the_pair():
     src = "def f(xs):\n    t = 0\n\n    # sum up\n    for x in xs:\n        t += x * len(xs)\n    return t\n"
     new, _ = hoist_call.rewrite(src)

@@ -6,7 +6,7 @@ import libcst as cst
 from ._common import (Inserter, Pattern, Rewrite, ancestors, assign_line, fresh, parents,
                       parse_function, walk)
 from ._uses import PURE_READERS, READ_METHODS, call_name, only_called
-from ._loops import PROTECT, dotted, invariant, mentions, steps
+from ._loops import COMPREHENSIONS, PROTECT, dotted, invariant, mentions, steps
 
 DESCRIPTION = (
     "A call to a pure builtin (len, sorted, set, tuple, max, ...) whose arguments "
@@ -16,7 +16,9 @@ DESCRIPTION = (
     "or handed to arbitrary code inside the loop, when the call sits in a "
     "try/with body (its exception handling would move), or, for calls that can "
     "raise on ordinary values (max/min of empty, int('x')), anywhere but the "
-    "unconditional part of a plain for loop."
+    "unconditional part of a plain for loop; max/min of the very sequence the "
+    "loop or comprehension iterates is hoisted behind a guard, `max(xs) if xs "
+    "else None`, so an empty input still raises nothing."
 )
 
 # Raise only on a wrong-typed argument (None, non-iterable), which the loop's
@@ -82,19 +84,42 @@ def _iterable_ok(loop: cst.CSTNode, par) -> bool:
     return True
 
 
+def _extreme_of(call: cst.Call) -> str | None:
+    """X when the call is max(X) or min(X) of one attribute chain and nothing else."""
+    if call_name(call) in ("max", "min") and len(call.args) == 1 and not call.args[0].keyword \
+            and call.args[0].star == "":
+        return dotted(call.args[0].value)
+    return None
+
+
+def _iterates(loop: cst.CSTNode, chain: str) -> bool:
+    """Does the loop run once per item of `chain` (a `for` over it, or a comprehension with
+    that one `for` clause and no `if`)? Then it runs zero times exactly when the chain is
+    empty, which is when max/min of it would raise."""
+    if isinstance(loop, cst.For):
+        return dotted(loop.iter) == chain
+    if isinstance(loop, COMPREHENSIONS):
+        clause = loop.for_in
+        return clause.inner_for_in is None and not clause.ifs and dotted(clause.iter) == chain
+    return False
+
+
 def _target(call: cst.Call, func, par, allowed: set[str]) -> tuple | None:
-    """(anchor statement, loop) for the outermost loop the call can leave, or None."""
+    """(anchor statement, loop, guard) for the outermost loop the call can leave, or None.
+    guard: the chain whose emptiness must keep the hoisted call from running (max/min of
+    the very sequence the loop iterates), else None."""
     roots: set[str] = set()
     calls: set[str] = set()
     chains: set[str] = set()
     if not _simple(call, roots, calls, chains, allowed):
         return None
     partial = bool(calls & PARTIAL)
+    extreme = _extreme_of(call) if partial and calls <= {"max", "min"} else None
     best = pending = None
     for step in steps(call, par):
         p = step.parent
         if pending is not None and isinstance(p, (cst.IndentedBlock, cst.Module)):
-            best, pending = (step.child, pending), None
+            best, pending = (step.child, pending[0], pending[1]), None
             if partial:
                 break                   # innermost loop only: outer ones add zero-iteration cases
         if step.guard == PROTECT:
@@ -103,13 +128,14 @@ def _target(call: cst.Call, func, par, allowed: set[str]) -> tuple | None:
             break                       # evaluation is guarded by a test of its own inputs
         if not step.loop:
             continue
-        if partial and not isinstance(p, cst.For):
+        guarded = extreme is not None and _iterates(p, extreme)
+        if partial and not isinstance(p, cst.For) and not guarded:
             break
         if isinstance(p, cst.GeneratorExp) and not _consumed_now(p, par):
             break
         if not invariant(p, roots, func, par) or not _iterable_ok(p, par):
             break
-        pending = p
+        pending = (p, extreme if guarded else None)
     return best
 
 
@@ -130,13 +156,20 @@ def rewrite(source: str) -> Rewrite | None:
       only for wrong-typed inputs, so they may leave loops even from inside a
       branch, unless that branch's test mentions one of the arguments (a guard
       like `if data is not None`) -- then they stay;
-    - PARTIAL = max, min, int, float: only from a plain `for` loop, only when
-      evaluated unconditionally on every iteration (no branch, no earlier
-      continue/break/return/raise in the body), and only out of the innermost loop.
-    Known residue for verification to catch: a loop that runs zero times now
-    evaluates the call once (max([]) raises ValueError where the original did
-    not), calls hidden in other functions that mutate an argument through an
-    alias, and module-level rebinding of the builtin names.
+    - PARTIAL = max, min, int, float: only when evaluated unconditionally on
+      every iteration (no branch, no earlier continue/break/return/raise in the
+      body), and only out of the innermost loop; from a plain `for` loop, or
+      from a comprehension (one `for`, no `if`) when the call is max/min of the
+      very chain the loop iterates;
+    - max/min of the chain the loop iterates (`[v / max(xs) for v in xs]`,
+      `for v in xs: ... max(xs)`) is hoisted behind a guard,
+      `_hoisted_0 = max(xs) if xs else None`: the loop runs zero times exactly
+      when xs is empty, so an empty input still raises nothing (issue #18).
+    Known residue for verification to catch: other PARTIAL calls out of a loop
+    that runs zero times now run once (int('x') raises where the original did
+    not), a sequence whose truth is not its emptiness (a numpy array raises on
+    `if xs`), calls hidden in other functions that mutate an argument through
+    an alias, and module-level rebinding of the builtin names.
     """
     parsed = parse_function(source)
     if parsed is None:
@@ -158,11 +191,13 @@ def rewrite(source: str) -> Rewrite | None:
     before: dict = {}
     replace: dict = {}
     made: dict[tuple, str] = {}        # (anchor, call code) -> variable, to share duplicates
-    for call, (anchor, _loop) in plan.items():
+    for call, (anchor, _loop, guard) in plan.items():
         key = (anchor, module.code_for_node(call))
         if key not in made:
             made[key] = fresh(f"_hoisted_{len(made)}", taken)
-            before.setdefault(anchor, []).append(assign_line(made[key], call))
+            # max(xs) over `for x in xs`: computed only when the loop will run, as before
+            value = cst.IfExp(test=call.args[0].value, body=call, orelse=cst.Name("None")) if guard else call
+            before.setdefault(anchor, []).append(assign_line(made[key], value))
         replace[call] = cst.Name(made[key])
     return module.visit(Inserter(replace=replace, before=before)).code, ()
 
