@@ -101,7 +101,7 @@ class CandidateJudge:
                                  "items": self.baseline.call_weights.get(str(index), 0)}
         finally:
             self.ws.discard(workspace)
-        slower = [f"{name} call ({f['items']:,} items) {f['speedup']:.2f}x [{f['ci'][0]:.2f}, {f['ci'][1]:.2f}]"
+        slower = [f"{name} call ({_items(f['items'])}) {f['speedup']:.2f}x [{f['ci'][0]:.2f}, {f['ci'][1]:.2f}]"
                   for name, f in figures.items() if "ci" in f and f["ci"][1] < 1.0]
         reason = outcome.reason + (f"; but slower on its {', '.join(slower)}" if slower else "")
         return replace(outcome, measurement=replace(m, bands=figures), reason=reason)
@@ -251,3 +251,7 @@ class OriginalGuard:
                 path.write_bytes(blob)
                 changed.append(path.name)
         return "changed the original's timing copy while it ran: " + ", ".join(changed[:3]) if changed else ""
+
+
+def _items(n: int) -> str:
+    return f"{n:,} item{'' if n == 1 else 's'}"

@@ -123,7 +123,7 @@ class View:
             bands = kept.measurement.bands or {}
             if bands:
                 self.console.print("  by call size: " + ", ".join(
-                    f"{band} ({f['items']:,} items) " + (f"{f['speedup']:.2f}x [{f['ci'][0]:.2f}, {f['ci'][1]:.2f}]"
+                    f"{band} ({f['items']:,} item{'' if f['items'] == 1 else 's'}) " + (f"{f['speedup']:.2f}x [{f['ci'][0]:.2f}, {f['ci'][1]:.2f}]"
                                                          if "ci" in f else "not timed")
                     for band, f in bands.items()))
             outcome = next((o for o in report.outcomes if o.candidate is kept.candidate), None)

@@ -221,14 +221,16 @@ def _size_of(value, depth):
     except Exception:
         return 1
     # Only built-in containers are looked into: iterating anything else may change it.
-    if depth <= 0 or n == 0 or type(value) not in (list, tuple, dict, set, frozenset):
-        return max(n, 1)
+    if n == 0:
+        return 0                      # an empty container passes nothing
+    if depth <= 0 or type(value) not in (list, tuple, dict, set, frozenset):
+        return n
     try:
         items = value.values() if isinstance(value, dict) else value
         sample = [_size_of(v, depth - 1) for _, v in zip(range(8), items)]
     except Exception:
-        return max(n, 1)
-    return max(n, 1) * max(1, sum(sample) // max(1, len(sample)))
+        return n
+    return n * max(1, sum(sample) // max(1, len(sample)))
 
 
 _weight = weight
