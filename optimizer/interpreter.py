@@ -34,6 +34,7 @@ from pathlib import Path
 from .errors import UsageError
 
 PROBE = "import sys, json, pytest; print(json.dumps([sys.version_info[:3], sys.prefix]))"
+OLDEST = (3, 9)   # the workers use ast.unparse
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def choose(repo: Path, given: str | None, environ=os.environ) -> Interpreter:
     if given:
         return probe(_executable(Path(given).expanduser()), "--python")
     for path, how in _candidates(repo, environ):
-        if path.exists():
+        if path.exists() or path.is_symlink():   # a dangling link (a Python since removed) is said, not skipped
             return probe(path, how)
     return _OWN
 
@@ -119,6 +120,7 @@ def _executable(path: Path) -> Path:
 
 def probe(executable: Path, how: str) -> Interpreter:
     """Run it once: its version and prefix, and whether pytest imports there."""
+    executable = Path(os.path.abspath(executable))   # relative to here, not to where it is probed from
     if not executable.exists():
         raise UsageError(f"{how}: no Python at {executable}")
     try:
@@ -137,4 +139,16 @@ def probe(executable: Path, how: str) -> Interpreter:
         version, prefix = json.loads(out.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         raise UsageError(f"{how}: {executable} did not answer as a Python does") from None
-    return Interpreter(str(executable.absolute()), tuple(version), prefix, how)
+    if tuple(version[:2]) < OLDEST:
+        raise UsageError(f"{how}: {executable} is Python {'.'.join(map(str, version))}; the workers need "
+                         f"{'.'.join(map(str, OLDEST))} or newer")
+    return Interpreter(str(executable), tuple(version), prefix, how)
+
+
+def hint() -> str:
+    """Where the repository's code ran, for an error that may come from the wrong Python."""
+    python = _current
+    if python.is_own:
+        return (f"it ran in the optimizer's own Python ({python.executable}); if the repository has an "
+                "environment of its own, name it with --python")
+    return f"it ran in {python.executable} ({python.how})"

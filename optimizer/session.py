@@ -28,7 +28,7 @@ from sandboxes import Sandbox, capability, get_sandbox
 
 from . import interpreter
 from .choose import choose_winner, final_fates
-from .errors import TargetNotImportable
+from .errors import TargetNotImportable, WorkloadFailed
 from .judge import CandidateJudge
 from .measure.lineprofile import line_profile
 from .measure.runner import MeasureError, calibrate
@@ -112,10 +112,19 @@ class Session:
         workload = ["sh", "-c", bench] if bench else pytest_command([])
         self.events.stage(f"profiling {'the benchmark' if bench else 'the test suite'}")
         prof = profile(self.sandbox, self.ws.base, workload, python_env(self.ws.base, self.index))
-        if prof.error:
-            self.notes.append(f"profiling: {prof.error}")
         self.profile = prof
         self.hotspots = rank(prof, self.ws.base, self.index)
+        if not self.hotspots:   # nothing to go on: did the workload itself run? (py-spy hides its exit status)
+            from profilers.sampling import failure_reason
+
+            again = self.sandbox.run(workload, self.ws.base, env=python_env(self.ws.base, self.index),
+                                     timeout=max(60.0, 4 * prof.seconds))
+            if not again.ok:
+                raise WorkloadFailed(f"{'the benchmark' if bench else 'the test suite'} failed on the unchanged "
+                                     f"repository (exit {again.returncode}): {failure_reason(again)}; "
+                                     f"{interpreter.hint()}")
+        if prof.error:
+            self.notes.append(f"profiling: {prof.error}")
         if not self.hotspots:
             self.notes.append("the profile credited no time to the repository's own functions")
         return [h.target for h in self.hotspots[:max_targets]]
@@ -158,8 +167,10 @@ class Session:
                                   env=python_env(self.ws.base, [target]),
                                   timeout=IMPORT_CHECK_SECONDS)
         if not result.ok:
+            why = result.last_line()
+            hint = f"; {interpreter.hint()}" if "ModuleNotFoundError" in why or "ImportError" in why else ""
             raise TargetNotImportable(f"{target.module} (the module of {target.qualname}) does not import: "
-                                      f"{result.last_line()}")
+                                      f"{why}{hint}")
 
     # -- capture ----------------------------------------------------------------------
     def capture(self, targets: list[Target]) -> dict[str, Baseline]:

@@ -4,6 +4,7 @@ raw format: `frame;frame;... count`, outermost frame first."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections import Counter
@@ -80,8 +81,18 @@ def _profile(sandbox: Sandbox, workspace: Path, command: list[str], env: dict[st
     for path in out_dir.glob("samples-*.txt"):
         stacks.update(parse_raw(path.read_text()))
     sampled = Profile(stacks, "sampler", result.seconds,
-                      error="" if result.ok else f"workload failed (exit {result.returncode}): {result.last_line()}")
+                      error="" if result.ok else f"workload failed (exit {result.returncode}): {failure_reason(result)}")
     return sampled if sampled.total > best.total else best
+
+
+def failure_reason(result) -> str:
+    """A failed workload's reason: a missing module where one is named (pytest's last line
+    is only "1 error in 0.1s" then), else the last line of its output."""
+    for line in (result.stdout + "\n" + result.stderr).splitlines():
+        found = re.search(r"\b(?:ModuleNotFoundError|ImportError): .*", line)
+        if found:
+            return found.group(0)[:300]
+    return result.last_line()
 
 
 def parse_raw(text: str) -> Counter:

@@ -86,6 +86,17 @@ def test_without_the_projects_environment_the_missing_module_is_named(tmp_path):
     assert "No module named 'greetlib'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+def test_a_workload_that_cannot_import_its_dependency_stops_the_run_naming_it(tmp_path):
+    repo = make_repo(tmp_path / "r", REPO)
+    r = subprocess.run([sys.executable, "-m", "optimizer", str(repo)], capture_output=True, text=True, timeout=600,
+                       env={k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")})
+    assert r.returncode == 2, r.stdout + r.stderr
+    [line] = r.stderr.splitlines()
+    assert line.startswith("optimize: error: the test suite failed on the unchanged repository (exit 2): ")
+    assert "No module named 'greetlib'" in line and "it ran in the optimizer's own Python" in line
+    assert line.endswith("name it with --python")
+
+
 def test_a_wrong_python_or_one_without_pytest_is_one_line_and_exit_2(tmp_path):
     repo = make_repo(tmp_path / "r", REPO)
     r = optimize(repo, "--python", str(tmp_path / "nowhere" / "python"))
@@ -95,8 +106,22 @@ def test_a_wrong_python_or_one_without_pytest_is_one_line_and_exit_2(tmp_path):
     r = optimize(repo, "--python", str(bare))
     assert (r.returncode, r.stdout) == (2, "") and len(r.stderr.splitlines()) == 1
     assert r.stderr.startswith(f"optimize: error: --python: {bare}/bin/python has no pytest")
-    (repo / ".venv").mkdir()   # a found environment that is not one says so too
-    (repo / ".venv" / "bin").mkdir()
+    r = subprocess.run([sys.executable, "-m", "optimizer", str(repo), "--python", "bare"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)   # relative to where it is run
+    assert r.returncode == 2 and r.stderr.startswith(f"optimize: error: --python: {bare}/bin/python has no pytest")
+    old = tmp_path / "old-python"   # answers as a Python 3.8 would
+    old.write_text("#!/bin/sh\necho '[[3, 8, 18], \"/opt/py38\"]'\n")
+    old.chmod(0o755)
+    r = optimize(repo, "--python", str(old))
+    assert r.returncode == 2 and r.stderr == (f"optimize: error: --python: {old} is Python 3.8.18; the workers need "
+                                              "3.9 or newer\n")
+    (repo / ".venv" / "bin").mkdir(parents=True)   # a Python since removed: said, not skipped
+    (repo / ".venv" / "bin" / "python").symlink_to(tmp_path / "gone" / "python3.10")
+    r = optimize(repo)
+    assert r.returncode == 2
+    assert r.stderr == f"optimize: error: the repository's .venv: no Python at {repo / '.venv' / 'bin' / 'python'}\n"
+    (repo / ".venv" / "bin" / "python").unlink()
+    (repo / ".venv").mkdir(exist_ok=True)   # a found environment that is not one says so too
     (repo / ".venv" / "bin" / "python").write_text("#!/bin/sh\nexit 3\n")
     (repo / ".venv" / "bin" / "python").chmod(0o755)
     r = optimize(repo)
