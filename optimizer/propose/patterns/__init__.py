@@ -15,6 +15,7 @@ from ._common import Pattern
 from .append_comprehension import PATTERN as _APPEND_COMPREHENSION
 from .count_with_counter import PATTERN as _COUNTER
 from .deque_queue import PATTERN as _DEQUE
+from .dict_set_comprehension import PATTERN as _DICT_SET
 from .dict_keys_membership import PATTERN as _KEYS
 from .emptiness_any import PATTERN as _ANY
 from .hoist_call import PATTERN as _HOIST
@@ -36,7 +37,7 @@ from .sorted_index import PATTERN as _SORTED_INDEX
 # `seen.add` and `queue.popleft` that list-as-set and deque-queue wrote).
 CATALOG: list[Pattern] = [
     _LIST_AS_SET, _NESTED_JOIN, _DEQUE, _MEMBERSHIP, _MEMOIZE, _SORTED_INDEX, _JOIN, _COUNTER, _ANY,
-    _APPEND_COMPREHENSION, _MAP_LAMBDA, _KEYS, _RANGE_LEN, _REGEX, _HOIST, _HOIST_METHOD,
+    _APPEND_COMPREHENSION, _DICT_SET, _MAP_LAMBDA, _KEYS, _RANGE_LEN, _REGEX, _HOIST, _HOIST_METHOD,
 ]
 
 __all__ = ["CATALOG", "Pattern", "PatternProposer", "applicable"]
