@@ -22,7 +22,7 @@ from .measure.decide import decide, second_opinion
 from .measure.instructions import counter, measure_instructions
 from .measure.runner import (MeasureError, MeasureSettings, TimedOutcomeMismatch, first_calls_note, measure,
                              measure_bench, peak_memory)
-from .model import Candidate, Outcome, Verdict
+from .model import Candidate, Measurement, Outcome, Verdict
 from .target import replace_definition
 from .verify import Baseline, SearchBudget, TestRun, verify
 from .verify.evidence import TESTS_ONLY, WEAK
@@ -85,7 +85,7 @@ class CandidateJudge:
         bands = self.baseline.size_bands()
         if not bands or self.config.metric != "time" or self.config.objective != "time":
             return outcome
-        workspace = self.ws.candidate_copy(c.target, replace_definition(self.original, c.target, c.source, c.imports))
+        workspace = self._copy_with(c)
         settings = replace(self.measure, rounds=max(2, self.measure.rounds // 2), max_rounds=max(2, self.measure.rounds // 2))
         figures = {}
         try:
@@ -93,7 +93,7 @@ class CandidateJudge:
                 one = replace(self.baseline, workload=[index])
                 try:
                     b = measure(self.sandbox, self.ws.base, workspace, one, settings,
-                                cold=bool(first_calls_note(m)) or memoizes(c.source), strictness=self.config.strictness)
+                                cold=_timed_cold(c, m), strictness=self.config.strictness)
                 except (MeasureError, TimedOutcomeMismatch) as exc:
                     figures[name] = {"error": str(exc)[:200], "items": self.baseline.call_weights.get(str(index), 0)}
                     continue
@@ -112,7 +112,7 @@ class CandidateJudge:
             return outcome
         if counter() is None:
             return replace(outcome, reason=f"{outcome.reason}; no instruction counter here for a second opinion")
-        workspace = self.ws.candidate_copy(c.target, replace_definition(self.original, c.target, c.source, c.imports))
+        workspace = self._copy_with(c)
         try:
             # Warm, as the timed samples are, unless the candidate was timed on first calls (a cache).
             count = measure_instructions(self.sandbox, self.ws.base, workspace, self.baseline,
@@ -138,10 +138,10 @@ class CandidateJudge:
         c, first = outcome.candidate, outcome.measurement
         if self.config.metric != "time" or self.config.objective != "time":
             return outcome   # a count does not vary between runs; memory is not a draw either
-        workspace = self.ws.candidate_copy(c.target, replace_definition(self.original, c.target, c.source, c.imports))
+        workspace = self._copy_with(c)
         try:
             fresh = measure(self.sandbox, self.ws.base, workspace, self.baseline, self.measure,
-                            cold=bool(first_calls_note(first)) or memoizes(c.source),
+                            cold=_timed_cold(c, first),
                             strictness=self.config.strictness)
         except (MeasureError, TimedOutcomeMismatch) as exc:
             return Outcome(c, "rejected", f"its second timing failed: {exc} ({outcome.reason})", first,
@@ -156,6 +156,10 @@ class CandidateJudge:
                            evidence=outcome.evidence)
         return replace(outcome, measurement=fresh, reason=f"{outcome.reason}; timed again: "
                        f"{fresh.speedup:.2f}x [{fresh.ci[0]:.2f}, {fresh.ci[1]:.2f}] ({was})")
+
+    def _copy_with(self, c: Candidate):
+        """A fresh copy of the repository with the candidate in place (discarded by the caller)."""
+        return self.ws.candidate_copy(c.target, replace_definition(self.original, c.target, c.source, c.imports))
 
     def _unless_tampered(self, candidate: Candidate, outcome: Outcome) -> Outcome:
         tampered = self._guard.tampered() if self._guard else ""
@@ -255,3 +259,8 @@ class OriginalGuard:
 
 def _items(n: int) -> str:
     return f"{n:,} item{'' if n == 1 else 's'}"
+
+
+def _timed_cold(c: Candidate, first: Measurement) -> bool:
+    """Time it again as it was timed first: on first calls when it was (a cache), or memoizes."""
+    return bool(first_calls_note(first)) or memoizes(c.source)

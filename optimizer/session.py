@@ -108,9 +108,8 @@ class Session:
         else the tests), best first; `hotspots` keeps the whole ranking."""
         from profilers import profile, rank
 
-        bench = self.settings.bench
-        workload = ["sh", "-c", bench] if bench else pytest_command([])
-        self.events.stage(f"profiling {'the benchmark' if bench else 'the test suite'}")
+        workload, what = self._workload()
+        self.events.stage(f"profiling {what}")
         prof = profile(self.sandbox, self.ws.base, workload, python_env(self.ws.base, self.index))
         self.profile = prof
         self.hotspots = rank(prof, self.ws.base, self.index)
@@ -120,7 +119,7 @@ class Session:
             again = self.sandbox.run(workload, self.ws.base, env=python_env(self.ws.base, self.index),
                                      timeout=max(60.0, 4 * prof.seconds))
             if not again.ok:
-                raise WorkloadFailed(f"{'the benchmark' if bench else 'the test suite'} failed on the unchanged "
+                raise WorkloadFailed(f"{what} failed on the unchanged "
                                      f"repository (exit {again.returncode}): {failure_reason(again)}; "
                                      f"{interpreter.hint()}")
         if prof.error:
@@ -148,10 +147,14 @@ class Session:
             else:
                 path.write_text(result.new_text)
             written.add(result.target.file)
-        bench = self.settings.bench
-        self.events.stage("profiling " + ("the benchmark" if bench else "the test suite") + " with the kept edits")
-        workload = ["sh", "-c", bench] if bench else pytest_command([])
+        workload, what = self._workload()
+        self.events.stage(f"profiling {what} with the kept edits")
         return profile(self.sandbox, copy, workload, python_env(copy, self.index)), copy
+
+    def _workload(self) -> tuple[list[str], str]:
+        """The command the profile runs (--bench, else the tests) and what to call it."""
+        bench = self.settings.bench
+        return (["sh", "-c", bench], "the benchmark") if bench else (pytest_command([]), "the test suite")
 
     def locate_changed(self, since: str) -> list[Target]:
         """The functions and methods the change since git revision `since` touched

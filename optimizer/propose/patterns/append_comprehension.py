@@ -231,6 +231,20 @@ def merge_loops(module: cst.Module, func: cst.FunctionDef, par: Tree, plan) -> s
     return module.visit(Merge(plans)).code if plans else None
 
 
+def merge_pass(source: str, plan, refuses=None) -> str | None:
+    """One pass of an accumulator-loop pattern over a definition: parse it, refuse a
+    function that reads locals by name (or that `refuses(func, par)`), and merge each
+    loop site `plan` qualifies (merge_loops); the new text, or None."""
+    parsed = parse_function(source)
+    if parsed is None:
+        return None
+    module, func = parsed
+    par = parents(module)
+    if dynamic_scope(func, par) or (refuses is not None and refuses(func, par)):
+        return None
+    return merge_loops(module, func, par, plan)
+
+
 def fixpoint(source: str, plan_once) -> Rewrite | None:
     """Apply `plan_once` (source -> new source | None) until nothing changes.
 
@@ -291,14 +305,7 @@ def _plan(func, par, line, assign, out, loop):
 
 
 def _once(source: str) -> str | None:
-    parsed = parse_function(source)
-    if parsed is None:
-        return None
-    module, func = parsed
-    par = parents(module)
-    if dynamic_scope(func, par):
-        return None
-    return merge_loops(module, func, par, _plan)
+    return merge_pass(source, _plan)
 
 
 def rewrite(source: str) -> Rewrite | None:

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ._common import Pattern, Rewrite, name_uses, parents, parse_function
-from .append_comprehension import (accumulator_private, comments_outside, dynamic_scope,
-                                   fixpoint, loop_variables_private, merge_loops, mentions, merged_line,
-                                   not_rebound, risky, single_statement)
+from ._common import Pattern, Rewrite, name_uses
+from .append_comprehension import (accumulator_private, comments_outside, fixpoint, loop_variables_private,
+                                   merge_pass, mentions, merged_line, not_rebound, risky, single_statement)
 
 DESCRIPTION = (
     "`counts = {}` immediately followed by `for x in xs: counts[x] = counts.get(x, 0) + 1` "
@@ -111,17 +110,14 @@ def _plan(func, par, line, assign, counts, loop):
     return merged_line(line, assign, value, comments_outside(loop, [loop.iter], par))
 
 
+def _refuses(func, par) -> bool:
+    """`collections` is used otherwise here, or `dict`/`iter` are not the builtins."""
+    return bool(name_uses(func, "collections", par)) or \
+        not all(not_rebound(func, b, par) for b in ("dict", "iter"))
+
+
 def _once(source: str) -> str | None:
-    parsed = parse_function(source)
-    if parsed is None:
-        return None
-    module, func = parsed
-    par = parents(module)
-    if dynamic_scope(func, par) or name_uses(func, "collections", par):
-        return None
-    if not all(not_rebound(func, b, par) for b in ("dict", "iter")):
-        return None
-    return merge_loops(module, func, par, _plan)
+    return merge_pass(source, _plan, _refuses)
 
 
 def rewrite(source: str) -> Rewrite | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ._common import Pattern, Rewrite, parents, parse_function, walk
-from .append_comprehension import (accumulator_private, comments_outside, dynamic_scope, fixpoint, loop_variables_private,
-                                   mentions, merge_loops, merged_line, not_rebound, parenthesized, risky, single_statement,
+from ._common import Pattern, Rewrite, walk
+from .append_comprehension import (accumulator_private, comments_outside, fixpoint, loop_variables_private, merge_pass,
+                                   mentions, merged_line, not_rebound, parenthesized, risky, single_statement,
                                    target_names)
 
 DESCRIPTION = (
@@ -89,14 +89,7 @@ def _plan(func, par, line, assign, out, loop):
 
 
 def _once(source: str) -> str | None:
-    parsed = parse_function(source)
-    if parsed is None:
-        return None
-    module, func = parsed
-    par = parents(module)
-    if dynamic_scope(func, par):
-        return None
-    return merge_loops(module, func, par, _plan)
+    return merge_pass(source, _plan)
 
 
 def rewrite(source: str) -> Rewrite | None:
