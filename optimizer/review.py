@@ -250,7 +250,7 @@ def comment_body(s: Suggestion) -> str:
              explanation(s.outcome)]
     parts += [f"**Caveat:** {c}" for c in caveats(s.outcome)]
     if s.imports:
-        parts.append("It also needs, at the top of the module: " + ", ".join(f"`{i}`" for i in s.imports))
+        parts.append("It also needs, at module level (imports first, then any constant after the imports): " + ", ".join(f"`{i}`" for i in s.imports))
     parts.append(_fence(s.replacement, "suggestion"))
     parts.append(s.marker)
     return "\n\n".join(parts)
@@ -284,7 +284,7 @@ def to_markdown(r: Review) -> str:
                 f"{figures(s)}. Verified: {evidence_line(s.outcome)}. {explanation(s.outcome)}"]
         out += [f"\n**Caveat:** {c}" for c in caveats(s.outcome)]
         if s.imports:
-            out += ["", "Also needs, at the top of the module: " + ", ".join(f"`{i}`" for i in s.imports)]
+            out += ["", "Also needs, at module level (imports first, then any constant after the imports): " + ", ".join(f"`{i}`" for i in s.imports)]
         out += ["", diff_block(s)]
     rows = []
     for t in r.already:

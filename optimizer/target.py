@@ -163,8 +163,8 @@ def find_in_text(text: str, rel_path: str, qualname: str) -> Target | None:
 
 
 def replace_definition(text: str, target: Target, new_source: str, imports: tuple[str, ...] = ()) -> str:
-    """The module text with target's definition replaced by new_source (dedented), and any
-    missing imports added after the module's docstring and __future__ imports."""
+    """The module text with target's definition replaced by new_source (dedented), and the
+    module-level lines it needs (`imports`) added where missing (see add_imports)."""
     data = text.encode()
     body = textwrap.indent(textwrap.dedent(new_source).rstrip() + "\n", target.indent)
     tail = data[target.end_byte:]
@@ -175,10 +175,27 @@ def replace_definition(text: str, target: Target, new_source: str, imports: tupl
     return add_imports(out, missing) if missing else out
 
 
+def _is_import(line: str) -> bool:
+    import ast
+    try:
+        body = ast.parse(line.strip()).body
+    except SyntaxError:
+        return False
+    return len(body) == 1 and isinstance(body[0], (ast.Import, ast.ImportFrom))
+
+
 def add_imports(text: str, imports: list[str]) -> str:
+    """Import statements go after the module's docstring and __future__ imports; other
+    lines (a module-level constant a rewrite needs, such as a compiled regex) go after the
+    module's last top-level import, so the names they use are bound, and only when the
+    module does not already hold that exact line."""
     import ast
 
     tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    present = {line.strip() for line in lines}
+    statements = [imp.strip() + "\n" for imp in imports if _is_import(imp)]
+    definitions = [imp.strip() + "\n" for imp in imports if not _is_import(imp) and imp.strip() not in present]
     insert_at = 0   # line index after the docstring and __future__ imports
     for node in tree.body:
         is_doc = isinstance(node, ast.Expr) and isinstance(getattr(node, "value", None), ast.Constant) \
@@ -188,5 +205,12 @@ def add_imports(text: str, imports: list[str]) -> str:
             insert_at = node.end_lineno
         else:
             break
-    lines = text.splitlines(keepends=True)
-    return "".join(lines[:insert_at] + [imp.strip() + "\n" for imp in imports] + lines[insert_at:])
+    after_imports = insert_at   # after the last top-level import (or try/if block holding one)
+    for node in tree.body:
+        main_guard = isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)
+        if isinstance(node, (ast.Import, ast.ImportFrom)) or (
+                isinstance(node, (ast.Try, ast.If)) and not main_guard
+                and any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(node))):
+            after_imports = max(after_imports, node.end_lineno)
+    return "".join(lines[:insert_at] + statements + lines[insert_at:after_imports] + definitions
+                   + lines[after_imports:])

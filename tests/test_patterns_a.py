@@ -451,9 +451,6 @@ REGEX_REFUSED = [
     "def f(xs, re):\n    return [re.match('a', x) for x in xs]\n",
     "def f(xs):\n    import re\n    return [re.match('a', x) for x in xs]\n",
     "def f(xs):\n    g(re)\n    return [re.match('a', x) for x in xs]\n",
-    "def f(x):\n    return re.match('a', x)\n",                                       # no loop
-    "def f(s):\n    return [m for m in re.findall('a', s)]\n",                       # runs once
-    "def f(xs):\n    for x in re.split(',', xs):\n        print(x)\n",
     "def f(xs):\n    return [re.sub('a', 'b', x, 1, flags=re.I) for x in xs]\n",      # count + flags
     "def f(xs):\n    return [re.sub('a', 'b', x, 1, re.I) for x in xs]\n",
     "def f(xs):\n    return [re.split(',', x, 1, re.I) for x in xs]\n",

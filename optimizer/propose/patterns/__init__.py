@@ -12,7 +12,10 @@ import textwrap
 from ...model import Candidate, Target
 from ..base import ProposalContext
 from ._common import Pattern
+from .any_all_early_exit import PATTERN as _ANY_ALL
 from .append_comprehension import PATTERN as _APPEND_COMPREHENSION
+from .call_to_comprehension import PATTERN as _CALL_TO_COMPREHENSION
+from .compare_chain import PATTERN as _COMPARE_CHAIN
 from .count_with_counter import PATTERN as _COUNTER
 from .deque_queue import PATTERN as _DEQUE
 from .dict_set_comprehension import PATTERN as _DICT_SET
@@ -26,18 +29,24 @@ from .list_as_set import PATTERN as _LIST_AS_SET
 from .map_lambda import PATTERN as _MAP_LAMBDA
 from .membership_set import PATTERN as _MEMBERSHIP
 from .memoize_recursion import PATTERN as _MEMOIZE
+from .needless_copy import PATTERN as _NEEDLESS_COPY
 from .nested_loop_join import PATTERN as _NESTED_JOIN
 from .range_len_iteration import PATTERN as _RANGE_LEN
+from .reduce_over_list import PATTERN as _REDUCE_OVER_LIST
 from .sorted_index import PATTERN as _SORTED_INDEX
 
 # Order matters for chaining, where each pattern works on the previous one's result:
 # algorithmic rewrites first (list-as-set before membership-list-to-set, so a list it
 # turns into a set is not wrapped again; the join before loops are reshaped), then the
 # loop-shape rewrites, then hoisting, last, over the result (hoist-bound-method sees the
-# `seen.add` and `queue.popleft` that list-as-set and deque-queue wrote).
+# `seen.add` and `queue.popleft` that list-as-set and deque-queue wrote). The expression
+# rewrites follow the loop merges, whose comprehensions they may simplify further
+# (`[x for x in xs]` -> `list(xs)`), needless copies before the comprehension forms (so
+# `list(x for x in xs)` becomes `list(xs)`, not `[x for x in xs]`).
 CATALOG: list[Pattern] = [
     _LIST_AS_SET, _NESTED_JOIN, _DEQUE, _MEMBERSHIP, _MEMOIZE, _SORTED_INDEX, _JOIN, _COUNTER, _ANY,
-    _APPEND_COMPREHENSION, _DICT_SET, _MAP_LAMBDA, _KEYS, _RANGE_LEN, _REGEX, _HOIST, _HOIST_METHOD,
+    _APPEND_COMPREHENSION, _DICT_SET, _MAP_LAMBDA, _NEEDLESS_COPY, _CALL_TO_COMPREHENSION, _ANY_ALL,
+    _REDUCE_OVER_LIST, _COMPARE_CHAIN, _KEYS, _RANGE_LEN, _REGEX, _HOIST, _HOIST_METHOD,
 ]
 
 __all__ = ["CATALOG", "Pattern", "PatternProposer", "applicable"]

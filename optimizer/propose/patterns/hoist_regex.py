@@ -1,7 +1,10 @@
-"""hoist-regex-compile: `re.match(LITERAL, s)` in a loop uses a pattern compiled once."""
+"""hoist-regex-compile: `re.match(LITERAL, s)` uses a pattern compiled once: before the loop
+it runs in, or at module level when the call is not in a loop (issue #18: anywhere in a hot
+function)."""
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 
 import libcst as cst
@@ -23,7 +26,11 @@ DESCRIPTION = (
     "its flags (checked at rewrite time, so compiling early cannot raise), and "
     "the arguments map one to one (no string=/pattern=/repl= keywords, no "
     "positional count/maxsplit together with flags). The compiled pattern is "
-    "built even when the loop then runs zero times; results are identical."
+    "built even when the loop then runs zero times; results are identical. A call "
+    "outside any loop (run once per call of a hot function) uses a module-level "
+    "constant instead, `_RE_<hash> = re.compile(...)`, placed after the module's "
+    "imports and named by a hash of the pattern and flags, so two rewrites of one "
+    "module share a constant only when it is the same pattern."
 )
 
 # method -> number of positional arguments after the pattern that are not flags
@@ -125,11 +132,15 @@ def rewrite(source: str) -> Rewrite | None:
       passed positionally together with flags;
     - the pattern compiles with those flags right now (so the hoisted compile
       cannot raise);
-    - the call runs in a loop's repeated part (for/while body, while test,
-      comprehension element/condition/inner iterable) of this function, not in
-      a nested def/lambda/class; the function has an indented body.
-    Same literal text + same flags text share one compiled name, assigned
-    before the first top-level statement of the body that holds such a call.
+    - the call is in this function, not in a nested def/lambda/class; the
+      function has an indented body.
+    Same literal text + same flags text share one compiled name. When every such
+    call runs in a loop's repeated part (for/while body, while test, comprehension
+    element/condition/inner iterable), the name is a local assigned before the
+    first top-level statement of the body that holds such a call; otherwise it is
+    a module-level constant, returned with `import re` as the lines the module
+    needs (the function's `re` is the module's, which that import or the module's
+    own binds before the constant's line).
     """
     parsed = parse_function(source)
     if parsed is None:
@@ -163,7 +174,7 @@ def rewrite(source: str) -> Rewrite | None:
             re.compile(value, flag_value)
         except (re.error, ValueError, TypeError, OverflowError):
             continue
-        if in_nested_scope(node, func, par) or not _in_loop(node, par):
+        if in_nested_scope(node, func, par):
             continue
         key = (code(pattern.value), None if flags is None else code(flags.value))
         groups.setdefault(key, []).append((node, kept))
@@ -173,16 +184,21 @@ def rewrite(source: str) -> Rewrite | None:
     body = list(func.body.body)
     before: dict = {}
     replace: dict = {}
+    module_lines: list[str] = []
     for key, calls in groups.items():
-        name = fresh("_regex", taken)
-        first = min(body.index(_top_statement(c, func, par)) for c, _ in calls)
         value = cst.Call(cst.Attribute(cst.Name("re"), cst.Name("compile")),
                          [cst.Arg(v) for v in compiled_args[key]])
-        before.setdefault(body[first], []).append(assign_line(name, value))
+        if all(_in_loop(c, par) for c, _ in calls):
+            name = fresh("_regex", taken)
+            first = min(body.index(_top_statement(c, func, par)) for c, _ in calls)
+            before.setdefault(body[first], []).append(assign_line(name, value))
+        else:       # runs once per call: compile once per process instead
+            name = "_RE_" + hashlib.sha1(repr(key).encode()).hexdigest()[:8].upper()
+            module_lines.append(f"{name} = {code(value)}")
         for call, kept in calls:
             replace[call] = _retarget(name, kept)
-    return module.visit(Inserter(replace=replace, before=before)).code, ()
-
+    imports = ("import re", *module_lines) if module_lines else ()
+    return module.visit(Inserter(replace=replace, before=before)).code, imports
 
 def _retarget(name: str, kept: list[int]):
     def apply(call: cst.Call) -> cst.Call:
