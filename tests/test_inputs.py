@@ -358,3 +358,32 @@ def test_the_search_keeps_to_its_budget_on_hard_cases(tmp_path):
     assert gen["coverage"]["gaps"] == [] and gen["mutated"] + gen["generated"] > 0   # None reached in a list
     noisy, notes = infos["m.noisy"]
     assert noisy["workload"] == [] and noisy["unstable_captured"] == 1 and "non-deterministic" in notes[0]
+
+
+def test_a_call_with_thousands_of_star_arguments_is_varied_in_a_few_slots_only():
+    """toolz.merge_with(sum, *200_000_dicts): a variant per argument slot copied the whole
+    argument tuple for each, and the search ran out of memory (found on toolz, issue #18)."""
+    def merge_with(func, *dicts):
+        return dicts
+
+    many = pickle.dumps(((sum, *({i: i} for i in range(20_000))), {}), protocol=4)
+    small = pickle.dumps(((sum, {1: 1}, {2: 2}), {}), protocol=4)
+    huge = b"x" * (inputs.MAX_BLOB * 16 + 1)                 # over the size of a new call: its variants would be too
+    assert inputs._seeds([huge, small]) == [small]          # not varied when smaller calls exist
+    assert inputs._seeds([huge]) == [huge]                   # but when it is all there is
+    where = [(i, None) for i in range(20_001)]
+    assert inputs._some(where) == where[:12] + where[-4:]
+    out = inputs.generate_tagged(merge_with, [many], False, limit=50)
+    assert out and all(len(blob) <= inputs.MAX_BLOB * 16 for _, blob in out)
+
+
+def test_a_generated_call_that_would_not_load_back_is_not_proposed():
+    """cloudpickle pickles a type it cannot name by value (a tuple_iterator's type, passed
+    where a callable was captured); loading it fails, and it used to stop the whole
+    replay with "cannot set '__doc__' attribute of immutable type" (found on toolz)."""
+    unnamed = type(iter(()))
+    assert inputs._dumps(((unnamed,), {}))                   # it pickles...
+    with pytest.raises(TypeError):
+        pickle.loads(inputs._dumps(((unnamed,), {})))       # ...but does not load back
+    assert inputs._storable(((unnamed,), {})) is None
+    assert pickle.loads(inputs._storable(((len,), {}))) == ((len,), {})

@@ -62,8 +62,10 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
         notes.append(f"the input search for {t.name} spent its --search-seconds ({search.get('budget_s')} s) "
                      f"with {search['gaps_left']} gaps of the original left")
     if info.get("unloadable"):
+        error = clean(str(info.get("unloadable_error") or ""), 160)
         notes.append(f"{info['unloadable']} captured calls of {t.name} were dropped: their arguments could not be "
-                     "loaded outside the test that made them (a class defined in a test module, say)")
+                     "loaded outside the test that made them (a class defined in a test module, or an iterator "
+                     "of a type pickle cannot name, say)" + (f"; the first: {error}" if error else ""))
     if info["dropped_slow"]:
         examples = [clean(str(e), 120) for e in (info.get("dropped_examples") or [])[:3] if isinstance(e, str)]
         notes.append(f"{info['dropped_slow']} generated calls of {t.name} were treated as out of contract and "

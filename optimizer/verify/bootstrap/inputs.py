@@ -46,6 +46,18 @@ def _dumps(value):
     return dumps(value, protocol=4)
 
 
+def _storable(value):
+    """The pickled call, or None when it does not load back: cloudpickle pickles a type it
+    cannot name (a `tuple_iterator` inside an argument) by value, and loading it then
+    fails, so the call could be neither replayed nor compared."""
+    try:
+        blob = _dumps(value)
+        pickle.loads(blob)
+    except Exception:
+        return None
+    return blob
+
+
 _MISSING = object()
 
 
@@ -149,9 +161,8 @@ def generate_tagged(fn, captured_blobs, is_method, limit=120, seed=0, literals=(
     typed, mutated = [], []
 
     def add(into, args, kwargs):
-        try:
-            blob = _dumps((tuple(args), dict(kwargs)))
-        except Exception:
+        blob = _storable((tuple(args), dict(kwargs)))
+        if blob is None:
             return
         if blob not in seen and len(blob) <= MAX_BLOB * 16:
             seen.add(blob)
@@ -165,9 +176,9 @@ def generate_tagged(fn, captured_blobs, is_method, limit=120, seed=0, literals=(
     # taken round-robin, so the first `limit` cover every captured call's odd cases rather
     # than all the cases of the first few calls.
     per_typed, per_mutated = [], []
-    for blob in captured_blobs[:32]:
+    for blob in _seeds(captured_blobs[:32]):
         args, kwargs = pickle.loads(blob)
-        for slot, value in slots(sig, args, kwargs, is_method):
+        for slot, value in _some(slots(sig, args, kwargs, is_method)):
             per_typed.append([_with(args, kwargs, slot, v) for v in variants(value, rng, others)])
             per_mutated.append([_with(args, kwargs, slot, v) for v in mutations(value, words, rng)])
     for into, lists in ((typed, per_typed), (mutated, per_mutated)):
@@ -178,6 +189,20 @@ def generate_tagged(fn, captured_blobs, is_method, limit=120, seed=0, literals=(
         out += [("generated", typed[i])] if i < len(typed) else []
         out += [("mutated", mutated[i])] if i < len(mutated) else []
     return out[:limit]
+
+
+def _seeds(blobs):
+    """The captured calls to vary: not those over the size a new call may have when smaller
+    ones exist (a variant of one argument keeps the others, so it would be as big, and the
+    smaller calls reach the same parameters)."""
+    small = [b for b in blobs if len(b) <= MAX_BLOB * 16]
+    return small or sorted(blobs, key=len)[:1]
+
+
+def _some(where, first=12, last=4):
+    """At most `first` + `last` argument slots of one call: `f(*two_hundred_thousand_dicts)`
+    has a slot per item, and a variant of each would copy the whole tuple of arguments."""
+    return where if len(where) <= first + last else where[:first] + where[-last:]
 
 
 def _round_robin(lists, most):
@@ -204,9 +229,8 @@ def mutants(blob, words, rng, is_method, n=8, fn=None):
         choices = mutations(value, words, rng) or variants(value, rng)
         if not choices:
             continue
-        try:
-            new_blob = _dumps(_with(args, kwargs, slot, rng.choice(choices)))
-        except Exception:
+        new_blob = _storable(_with(args, kwargs, slot, rng.choice(choices)))
+        if new_blob is None:
             continue
         if new_blob != blob and len(new_blob) <= MAX_BLOB and new_blob not in out:
             out.append(new_blob)

@@ -173,8 +173,9 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
     for rec in captured:
         try:   # arguments may refer to classes of a test module importable only under pytest
             pickle.loads(rec["args"])
-        except Exception:
+        except Exception as exc:
             info["unloadable"] += 1
+            info.setdefault("unloadable_error", ("%s: %s" % (type(exc).__name__, exc))[:160])
             continue
         loadable.append(rec)
         keep_if_stable(rec["args"], "captured", 600.0, rec)
