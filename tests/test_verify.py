@@ -89,6 +89,7 @@ def test_nondeterministic_calls_are_set_aside(run):
     # Its captured calls are set aside; generated ones may be stable (huge inputs drown the noise).
     assert baselines["lib.ops.noisy"].workload == []
     assert "lib.ops.noisy is partly non-deterministic" in notes["lib.ops.noisy"][0]
+    assert "; for example: captured call (" in notes["lib.ops.noisy"][0]   # which call, and how it differed
     parse = baselines["lib.ops.parse"]
     assert parse.workload == [0, 1] and len(parse.stable) > 2   # captured, then generated calls
 
@@ -185,6 +186,7 @@ def test_calls_whose_arguments_exist_only_under_pytest_are_dropped_with_a_note(t
              "tests/test_m.py": "from m import size\n\n\nclass Box(list):\n    pass\n\n\n"
                                 "def test_size():\n    assert size([1, 2]) == 2\n    assert size(Box([1])) == 1\n"}
     b, notes = _recorded(tmp_path, files, "m.size")
-    assert notes == ["1 captured calls of m.size were dropped: their arguments could not be loaded outside "
-                     "the test that made them (a class defined in a test module, say)"]
+    assert notes == ["1 captured call of m.size was dropped: its arguments could not be loaded outside "
+                     "the test that made them (a class defined in a test module, or an iterator of a type pickle "
+                     "cannot name, say); the first: ModuleNotFoundError: No module named 'test_m'"]
     assert b.workload == [0] and b.stable

@@ -26,6 +26,12 @@ class Strictness:
     loose_errors: bool = False    # compare exception types only, not messages
 
 
+def _examples(examples) -> str:
+    """"; for example: ..." with up to two of the replay's examples, cleaned for the terminal."""
+    shown = [clean(str(e), 200) for e in (examples or [])[:2] if isinstance(e, str)]
+    return ("; for example: " + "; ".join(shown)) if shown else ""
+
+
 def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Baseline, timeout: float,
                     search_seconds: float = 20.0) -> list[str]:
     """Run the original twice on its captured calls and on generated and mutated ones
@@ -56,16 +62,19 @@ def record_expected(sandbox: Sandbox, base: Path, scratch: Path, baseline: Basel
         parts = ", ".join(f"{n} {k}" for k, n in unstable.items() if n)
         notes.append(f"{t.name} is partly non-deterministic: {sum(unstable.values())} calls ({parts}) gave "
                      "different outcomes on two runs of the original (time, randomness, hash order or state) "
-                     "and were set aside")
+                     "and were set aside" + _examples(info.get("unstable_examples")))
     search = info.get("search") or {}
     if search.get("stopped") == "budget spent" and search.get("gaps_left"):
         notes.append(f"the input search for {t.name} spent its --search-seconds ({search.get('budget_s')} s) "
                      f"with {search['gaps_left']} gaps of the original left")
     if info.get("unloadable"):
         error = clean(str(info.get("unloadable_error") or ""), 160)
-        notes.append(f"{info['unloadable']} captured calls of {t.name} were dropped: their arguments could not be "
-                     "loaded outside the test that made them (a class defined in a test module, or an iterator "
-                     "of a type pickle cannot name, say)" + (f"; the first: {error}" if error else ""))
+        n = info["unloadable"]
+        calls = f"{n} captured call of {t.name} was dropped: its" if n == 1 else \
+            f"{n} captured calls of {t.name} were dropped: their"
+        notes.append(f"{calls} arguments could not be loaded outside the test that made them (a class defined "
+                     "in a test module, or an iterator of a type pickle cannot name, say)"
+                     + (f"; the first: {error}" if error else ""))
     if info["dropped_slow"]:
         examples = [clean(str(e), 120) for e in (info.get("dropped_examples") or [])[:3] if isinstance(e, str)]
         notes.append(f"{info['dropped_slow']} generated calls of {t.name} were treated as out of contract and "

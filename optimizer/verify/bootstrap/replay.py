@@ -105,7 +105,7 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
     calls, expected, seconds = [], {}, {}
     info = {"captured": len(captured), "unstable_captured": 0, "generated": 0, "unstable_generated": 0,
             "mutated": 0, "unstable_mutated": 0,
-            "dropped_slow": 0, "dropped_examples": [], "unpicklable": 0, "unloadable": 0, "workload": [],
+            "dropped_slow": 0, "dropped_examples": [], "unstable_examples": [], "unpicklable": 0, "unloadable": 0, "workload": [],
             "weights": {}}
 
     seen_kinds = {}   # the kinds of values captured calls pass, per argument (compare.kinds)
@@ -126,6 +126,11 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
                 first.kind == "return" or capture_record["exc"] == first.exc[0].rsplit(".", 1)[-1])
         if not stable:
             info["unstable_" + origin] += 1
+            if len(info["unstable_examples"]) < 2:
+                why = ("the second run did not finish" if second is None else
+                       "the replay differs from the capture" if difference(first, second) is None else
+                       difference(first, second))
+                info["unstable_examples"].append("%s call %s: %s" % (origin, show_args(blob, method), why))
             return
         try:
             outcome_blob = first.dumps()
