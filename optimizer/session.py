@@ -112,7 +112,8 @@ class Session:
         self.events.stage(f"profiling {what}")
         prof = profile(self.sandbox, self.ws.base, workload, python_env(self.ws.base, self.index))
         self.profile = prof
-        self.hotspots = rank(prof, self.ws.base, self.index)
+        scripts = self._bench_scripts()
+        self.hotspots = rank(prof, self.ws.base, [t for t in self.index if t.file not in scripts])
         if not self.hotspots:   # nothing to go on: did the workload itself run? (py-spy hides its exit status)
             from profilers.sampling import failure_reason
 
@@ -155,6 +156,25 @@ class Session:
         """The command the profile runs (--bench, else the tests) and what to call it."""
         bench = self.settings.bench
         return (["sh", "-c", bench], "the benchmark") if bench else (pytest_command([]), "the test suite")
+
+    def _bench_scripts(self) -> set[str]:
+        """The repository's .py files the --bench command names (`python bench.py`): the
+        measuring stick, not code to optimize; their time is credited to nothing, so they
+        are never targets (an edit there would change what the speedup is measured with)."""
+        import shlex
+
+        try:
+            words = shlex.split(self.settings.bench or "")
+        except ValueError:
+            return set()
+        root = self.ws.base.resolve()
+        out = set()
+        for word in words:
+            if word.endswith(".py"):
+                path = (root / word).resolve()
+                if path.is_file() and path.is_relative_to(root):
+                    out.add(path.relative_to(root).as_posix())
+        return out
 
     def locate_changed(self, since: str) -> list[Target]:
         """The functions and methods the change since git revision `since` touched

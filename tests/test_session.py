@@ -208,3 +208,21 @@ def test_a_whole_optimization_with_the_real_judge(settings):
     assert fast.status == "kept" and fast.measurement.ci[0] > 2 and "verified: " in fast.reason
     assert result.calibration is not None and kept.candidate is fast.candidate
     assert [v.status for k, v in events.events if k == "judged"] == ["rejected", "passed"]
+
+
+def test_the_benchmark_script_itself_is_never_a_target(tmp_path):
+    """Found on real libraries: a bench.py whose own helpers (making the data) took time
+    was credited in the profile and its functions chosen as targets, then skipped as
+    "not called" (the script runs as __main__). The --bench script is the measuring stick."""
+    files = {**SLOW_REPO, "bench.py": (
+        "import random\n\nfrom pkg.core import unique_ordered\n\n\n"
+        "def make_data(n):\n    rng = random.Random(1)\n    return [rng.random() for _ in range(n)]\n\n\n"
+        "def main():\n    for _ in range(3):\n        make_data(300_000)\n"
+        "    unique_ordered([i % 1500 for i in range(6000)])\n\n\nmain()\n")}
+    repo = make_repo(tmp_path / "r", files)
+    settings = RunSettings(repo=repo, out_dir=tmp_path / "out", bench="python bench.py")
+    with Session(settings) as session:
+        assert session._bench_scripts() == {"bench.py"}
+        targets = session.locate_hotspots(5)
+    assert [t.name for t in targets] == ["pkg.core.unique_ordered"]
+    assert all(h.file != "bench.py" for h in session.hotspots)

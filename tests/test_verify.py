@@ -190,3 +190,15 @@ def test_calls_whose_arguments_exist_only_under_pytest_are_dropped_with_a_note(t
                      "the test that made them (a class defined in a test module, or an iterator of a type pickle "
                      "cannot name, say); the first: ModuleNotFoundError: No module named 'test_m'"]
     assert b.workload == [0] and b.stable
+
+
+def test_a_private_method_with_a_mangled_name_is_captured_and_replayed(tmp_path):
+X
+    capture wrapped nothing and said "no test or workload called it" (found on Markdown)."""
+    files = {"m.py": ("class Inline:\n    def __init__(self, k):\n        self.k = k\n\n"
+                      "    def __scale(self, xs):\n        return [x * self.k for x in xs]\n\n"
+                      "    def run(self, xs):\n        return self.__scale(xs)\n"),
+             "tests/test_m.py": ("from m import Inline\n\n\ndef test_run():\n"
+                                 "    assert Inline(2).run([1, 2]) == [2, 4]\n    assert Inline(0).run([]) == []\n")}
+    b, notes = _recorded(tmp_path, files, "m.Inline.__scale")
+    assert b.workload == [0, 1] and len(b.stable) >= 2, notes

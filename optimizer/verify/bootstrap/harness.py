@@ -29,8 +29,18 @@ def load_function(module_name, qualname):
     owner = module
     for part in owner_path:
         owner = getattr(owner, part)
+    name = attribute_name(owner, name)
     raw = owner.__dict__[name] if hasattr(owner, "__dict__") and name in owner.__dict__ else getattr(owner, name)
     return getattr(raw, "__func__", raw)               # staticmethod / classmethod
+
+
+def attribute_name(owner, name):
+    """The name a class stores a method under: `def __apply(self)` in class Inline is
+    `_Inline__apply` (name mangling). sitecustomize.py, which imports nothing of ours,
+    has the same rule."""
+    if isinstance(owner, type) and name.startswith("__") and not name.endswith("__") and owner.__name__.strip("_"):
+        return "_" + owner.__name__.lstrip("_") + name
+    return name
 
 
 def load_calls(path):

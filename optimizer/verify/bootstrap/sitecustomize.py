@@ -77,7 +77,7 @@ def _install(config):
     budget = {"bytes": config.get("max_total_bytes", 20_000_000)}
     local = threading.local()
     max_calls = config.get("max_calls", 64)
-    # Still 1 MB per call (issue #18 will raise it); calls over it are counted, not silently lost.
+    # Calls over the per-call limit (capture.CaptureLimits) are counted, not silently lost.
     max_call_bytes = config.get("max_call_bytes", 1_000_000)
 
     heaviest = {t["key"]: 0 for t in config["targets"]}      # the largest weight of any call made
@@ -117,8 +117,11 @@ def _install(config):
     def wrap(fn, key):
         @functools.wraps(fn)
         def captured(*args, **kwargs):
-            if getattr(local, "depth", 0):
+            active = local.__dict__.setdefault("active", set())
+            if key in active:
                 return fn(*args, **kwargs)   # only outermost calls; recursion is part of the call
+            # (another target's call in progress does not matter: a hot method called only from
+            # another hot method is captured too, as Markdown's InlineProcessor methods are)
             seen_calls[key] += 1
             test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
             if test:
@@ -144,18 +147,18 @@ def _install(config):
                     drop(key, seen[digest])
                 return fn(*args, **kwargs)
             seen[digest] = None
-            local.depth = 1
+            active.add(key)
             try:
                 result = fn(*args, **kwargs)
             except Exception as exc:
-                local.depth = 0
+                active.discard(key)
                 why = record(key, blob, "raise", None, type(exc).__name__, _dump(dumps, (args, kwargs)), test, weight)
                 if why:
                     seen[digest] = why
                     drop(key, why)
                 raise
             finally:
-                local.depth = 0
+                active.discard(key)
             why = record(key, blob, "return", _dump(dumps, result), None, _dump(dumps, (args, kwargs)), test, weight)
             if why:
                 seen[digest] = why
@@ -169,6 +172,9 @@ def _install(config):
             owner = module
             for part in owner_path:
                 owner = getattr(owner, part, None)
+            if isinstance(owner, type) and name.startswith("__") and not name.endswith("__") \
+                    and owner.__name__.strip("_"):
+                name = "_" + owner.__name__.lstrip("_") + name    # name mangling (harness.attribute_name)
             raw = getattr(owner, "__dict__", {}).get(name)
             if isinstance(raw, staticmethod):
                 setattr(owner, name, staticmethod(wrap(raw.__func__, t["key"])))
