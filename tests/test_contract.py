@@ -78,3 +78,36 @@ def test_an_iterative_rewrite_of_a_recursion_is_kept_and_the_out_of_contract_cal
     assert out["calls"] >= 1 and "where the original raises RecursionError" in out["example"]
     assert "out of contract, where the original runs out of stack or memory, not judged" in row["reason"]
     assert "out of contract" in (tmp_path / "out" / "report.html").read_text()
+
+
+class _Visitor:
+    """jmespath's TreeInterpreter: a cache of its own bound methods, so its state is a cycle."""
+
+    def __init__(self, scale):
+        self._method_cache = {}
+        self.scale = scale
+
+    def visit(self, node):
+        method = self._method_cache.get("visit_field")
+        if method is None:
+            method = self._method_cache["visit_field"] = self.visit_field
+        return method(node)
+
+    def visit_field(self, node):
+        return node * self.scale
+
+
+def test_copies_of_an_object_whose_state_holds_its_own_bound_methods_are_alike():
+    """Found on jmespath: two runs of the original on copies of one call left
+    `self._method_cache` holding bound methods of the two copies; comparing them followed
+    the cycle to the depth limit and called every call "non-deterministic"."""
+    first, second = _Visitor(2), _Visitor(2)
+    first.visit(3), second.visit(3)
+    assert compare.diff_path(first, second) is None
+    other = _Visitor(5)
+    other.visit(3)
+    assert compare.diff_path(first, other) == (".scale", 2, 5)
+    # a list that holds itself: alike when the shapes are; the first differing item otherwise
+    a, b, c = [1], [1], [2]
+    a.append(a), b.append(b), c.append(c)
+    assert compare.diff_path(a, b) is None and compare.diff_path(a, c) == ("[0]", 1, 2)

@@ -223,13 +223,26 @@ def _aliases(positions):
     return "argument #%s itself" % ", #".join(map(str, positions)) if positions else "a new object"
 
 
-def diff_path(a, b, rtol=0.0, path="", depth=0):
+_ATOMS = (str, bytes, int, float, complex, type(None))
+
+
+def diff_path(a, b, rtol=0.0, path="", depth=0, pairs=None):
     """The first place where a and b differ, as (path, a_part, b_part); None when equal.
-    Types count: 1, 1.0 and True differ. Floats are exact unless rtol > 0."""
+    Types count: 1, 1.0 and True differ. Floats are exact unless rtol > 0.
+    `pairs` holds the (a, b) pairs under comparison: meeting one again (a cycle, such as an
+    object whose cache holds its own bound methods) counts as alike, so two copies of a
+    cyclic structure compare by their shape rather than failing at the depth limit."""
     if a is b:
         return None
     if type(a) is not type(b):
         return (path, a, b)
+    if pairs is None:
+        pairs = {}
+    key = (id(a), id(b))
+    if key in pairs:
+        return None
+    if not isinstance(a, _ATOMS):
+        pairs[key] = (a, b)     # held, so no id is reused by a temporary while comparing
     if depth > 50:
         return None if _eq(a, b) else (path, a, b)
     if isinstance(a, float):
@@ -240,7 +253,7 @@ def diff_path(a, b, rtol=0.0, path="", depth=0):
         return None if a == b else (path, a, b)
     if isinstance(a, (list, tuple)):
         for i, (x, y) in enumerate(zip(a, b)):
-            found = diff_path(x, y, rtol, f"{path}[{i}]", depth + 1)
+            found = diff_path(x, y, rtol, f"{path}[{i}]", depth + 1, pairs)
             if found:
                 return found
         return None if len(a) == len(b) else (f"{path} (length {len(a)} vs {len(b)})", a, b)
@@ -250,7 +263,7 @@ def diff_path(a, b, rtol=0.0, path="", depth=0):
                 return (f"{path} (keys)", sorted(a.keys(), key=repr), sorted(b.keys(), key=repr))
             return (f"{path} (key order)", list(a.keys()), list(b.keys()))
         for k in a:
-            found = diff_path(a[k], b[k], rtol, f"{path}[{k!r}]", depth + 1)
+            found = diff_path(a[k], b[k], rtol, f"{path}[{k!r}]", depth + 1, pairs)
             if found:
                 return found
         return None
@@ -259,7 +272,7 @@ def diff_path(a, b, rtol=0.0, path="", depth=0):
     if isinstance(a, Consumed):
         if a.error != b.error:     # one of them fails part-way: say that, not just "fewer items"
             return (path + " (iterator end)", a.ending(), b.ending())
-        return diff_path(a.items, b.items, rtol, path + " (iterator items)", depth + 1)
+        return diff_path(a.items, b.items, rtol, path + " (iterator items)", depth + 1, pairs)
     array = _array_diff(a, b, path)
     if array is not False:
         return array
@@ -268,7 +281,7 @@ def diff_path(a, b, rtol=0.0, path="", depth=0):
         # when they bind the same function to alike objects.
         if getattr(a, "__qualname__", None) != getattr(b, "__qualname__", None):
             return (path, a, b)
-        return diff_path(a.__self__, b.__self__, rtol, path + ".__self__", depth + 1)
+        return diff_path(a.__self__, b.__self__, rtol, path + ".__self__", depth + 1, pairs)
     if type(a).__eq__ is not object.__eq__:       # the class says what equal means
         if _eq(a, b):
             return None
@@ -280,7 +293,7 @@ def diff_path(a, b, rtol=0.0, path="", depth=0):
     if state_a.keys() != state_b.keys():
         return (f"{path} (attributes)", sorted(state_a), sorted(state_b))
     for name in state_a:
-        found = diff_path(state_a[name], state_b[name], rtol, f"{path}.{name}", depth + 1)
+        found = diff_path(state_a[name], state_b[name], rtol, f"{path}.{name}", depth + 1, pairs)
         if found:
             return found
     return None
