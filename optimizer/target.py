@@ -64,6 +64,10 @@ def targets_in_file(root: Path, rel_path: str) -> list[Target]:
                     if n.type in ("import_statement", "import_from_statement"))
     found: list[tuple] = []
     _collect(tree.root_node, data, prefix="", class_name=None, out=found)
+    # A name defined twice in one body (typing.overload stubs before the implementation, a
+    # redefinition) is bound to its last definition once the body has run: that one is the target.
+    last = {q: i for i, (q, *_) in enumerate(found)}
+    found = [f for i, f in enumerate(found) if last[f[0]] == i]
     names = {q.rsplit(".", 1)[-1]: q for q, *_ in found}
     targets = []
     for qualname, outer, func, class_name in found:

@@ -111,3 +111,24 @@ def test_copies_of_an_object_whose_state_holds_its_own_bound_methods_are_alike()
     a, b, c = [1], [1], [2]
     a.append(a), b.append(b), c.append(c)
     assert compare.diff_path(a, b) is None and compare.diff_path(a, c) == ("[0]", 1, 2)
+
+
+class _Node:
+    """An ElementTree element: equal only to itself, hashed by identity."""
+
+    def __init__(self, tag):
+        self.tag = tag
+
+
+def test_copies_of_dicts_and_sets_keyed_by_identity_objects_are_alike():
+    """Found on Markdown: a `parent_map` dict keyed by Element nodes; two copies of one
+    call's state had different key objects, and every call was set aside as non-deterministic."""
+    def state(tags):
+        nodes = [_Node(t) for t in tags]
+        return {"parent_map": {n: i for i, n in enumerate(nodes)}, "seen": set(nodes)}
+
+    assert compare.diff_path(state("pq"), state("pq")) is None
+    assert compare.diff_path(state("pq"), state("pr"))[0] == "['parent_map'] (keys)"         # a key differs
+    assert compare.diff_path({_Node("p"): 1}, {_Node("p"): 2}) == ("[key #0]", 1, 2)         # a value differs
+    assert compare.diff_path({_Node("a"), _Node("b")}, {_Node("a"), _Node("c")})[0] == ""  # a member differs
+    assert compare.diff_path({1, 2}, {1, 3}) == ("", {1, 2}, {1, 3})                        # atoms as before

@@ -68,3 +68,18 @@ def test_replace_method_keeps_indentation_and_adds_imports(repo, index):
     compile(new, "x", "exec")
     assert "def unique_ordered" in new and "def __init__" in new
 
+
+
+def test_overload_stubs_give_way_to_the_implementation(tmp_path):
+    """Markdown's Registry.__getitem__ has two typing.overload stubs before its body: the
+    index listed three, and naming it said "ambiguous" with three identical names."""
+    files = {"reg.py": ("from typing import overload\n\n\nclass Registry:\n"
+                        "    @overload\n    def __getitem__(self, key: str) -> int: ...\n\n"
+                        "    @overload\n    def __getitem__(self, key: slice) -> list: ...\n\n"
+                        "    def __getitem__(self, key):\n        return 1\n\n\n"
+                        "def f():\n    return 1\n\n\ndef f():\n    return 2\n")}
+    index = index_repo(make_repo(tmp_path / "r", files, git=False))
+    getitem = resolve(index, "reg:Registry.__getitem__")
+    assert "return 1" in getitem.source and "@overload" not in getitem.source
+    assert "return 2" in resolve(index, "reg.f").source      # a redefinition: the last one is bound
+    assert sorted(t.name for t in index) == ["reg.Registry.__getitem__", "reg.f"]

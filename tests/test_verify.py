@@ -193,8 +193,9 @@ def test_calls_whose_arguments_exist_only_under_pytest_are_dropped_with_a_note(t
 
 
 def test_a_private_method_with_a_mangled_name_is_captured_and_replayed(tmp_path):
-X
-    capture wrapped nothing and said "no test or workload called it" (found on Markdown)."""
+    """Markdown's InlineProcessor.__applyPattern is stored as _InlineProcessor__applyPattern,
+    and is called only from another hot method: capture wrapped nothing, then recorded only
+    the outermost target's calls, and said "no test or workload called it" (found on Markdown)."""
     files = {"m.py": ("class Inline:\n    def __init__(self, k):\n        self.k = k\n\n"
                       "    def __scale(self, xs):\n        return [x * self.k for x in xs]\n\n"
                       "    def run(self, xs):\n        return self.__scale(xs)\n"),
