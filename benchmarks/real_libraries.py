@@ -71,7 +71,9 @@ def download(requirement: str, cache: Path) -> Path:
 
 
 def unpack(archive: Path, into: Path) -> Path:
-    """The sdist's top folder, extracted under `into` (tar's data filter: no links out)."""
+    """The sdist's top folder, extracted under `into` (tar's data filter: no links out, and
+    the files owned by whoever runs this, not by the uids in the archive, which git refuses
+    to work in as "dubious ownership")."""
     into.mkdir(parents=True, exist_ok=True)
     if archive.name.endswith(".zip"):
         with zipfile.ZipFile(archive) as z:
@@ -84,17 +86,26 @@ def unpack(archive: Path, into: Path) -> Path:
 
 
 def prepare(name: str, workdir: Path, cache: Path) -> Path:
-    """A git repository of the library's sdist with its workload as bench.py."""
+    """A git repository of the library's sdist (every file, its own .gitignore
+    notwithstanding), then a second commit with the workload as bench.py, a root
+    conftest.py that puts the repository on the import path (the library is not
+    installed), and, where the sdist's tests need it under today's pytest, a patch
+    (`<name>.patch`) or a conftest of its own (`<name>.conftest.py`)."""
     requirement, _ = LIBRARIES[name]
     repo = unpack(download(requirement, cache), workdir / name)
-    shutil.copy(WORKLOADS / f"{name}.py", repo / "bench.py")
-    extra = WORKLOADS / f"{name}.conftest.py"
-    if extra.exists():
-        shutil.copy(extra, repo / "conftest.py")
-    git = ["git", "-c", "user.email=bench@example.invalid", "-c", "user.name=bench", "-c", "init.defaultBranch=main"]
+    git = ["git", "-c", "user.email=bench@example.invalid", "-c", "user.name=bench", "-c", "init.defaultBranch=main",
+           "-c", f"safe.directory={repo}"]
     subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A", "-f"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", f"{requirement} as published"], cwd=repo, check=True)
+    shutil.copy(WORKLOADS / f"{name}.py", repo / "bench.py")
+    own = WORKLOADS / f"{name}.conftest.py"
+    shutil.copy(own if own.exists() else WORKLOADS / "conftest.py", repo / "conftest.py")
+    patch = WORKLOADS / f"{name}.patch"
+    if patch.exists():
+        subprocess.run([*git, "apply", str(patch)], cwd=repo, check=True)
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-qm", f"{requirement} with a workload"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "a workload, and the tests run from the root"], cwd=repo, check=True)
     return repo
 
 

@@ -84,12 +84,23 @@ def run_meta(settings: RunSettings, started: float) -> dict:
     """What a report records about the run: the tool, the code and the settings it ran with."""
     return {
         "tool_version": __version__,
+        "tool_revision": _tool_revision(),
         "git_revision": _git_revision(settings.repo),
         "python": platform.python_version(),
         "interpreter": interpreter.current().to_json(),   # the one the repository's code ran in
         "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
         "settings": settings.to_json(),
     }
+
+
+def _tool_revision() -> str | None:
+    """The optimizer's own commit when it runs from a git checkout (an editable install),
+    "+dirty" with local changes: while the tool changes, a report says which code judged.
+    None for an installed release (its version says it)."""
+    package = Path(__file__).resolve().parent
+    if not (package.parent / ".git").exists():
+        return None
+    return _git_revision(package.parent)
 
 
 def _git_revision(folder: Path) -> str | None:

@@ -216,5 +216,9 @@ def add_imports(text: str, imports: list[str]) -> str:
                 isinstance(node, (ast.Try, ast.If)) and not main_guard
                 and any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(node))):
             after_imports = max(after_imports, node.end_lineno)
+    if definitions:     # a block of its own: a blank line before, and after unless one follows
+        before, after = lines[:after_imports], lines[after_imports:]
+        definitions = (["\n"] if before and before[-1].strip() else []) + definitions \
+            + (["\n"] if after and after[0].strip() else [])
     return "".join(lines[:insert_at] + statements + lines[insert_at:after_imports] + definitions
                    + lines[after_imports:])

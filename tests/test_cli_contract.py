@@ -99,6 +99,7 @@ def test_a_target_no_proposer_can_rewrite_is_named_and_not_calibrated(capsys, re
     report = json.loads(report_path.read_text())
     meta = report["meta"]
     assert meta["tool_version"] == __version__ and len(meta["git_revision"]) == 40
+    assert meta["tool_revision"] is None or len(meta["tool_revision"].split("+")[0]) == 40   # this checkout's
     assert meta["settings"]["target"] == "pkg.other:total" and meta["settings"]["search_seconds"] == 0
     assert meta["python"].count(".") == 2 and meta["started"] and meta["duration_s"] >= 0
 

@@ -3,6 +3,7 @@ generated call on which the original runs out of stack or memory is not held aga
 candidate that does otherwise there; resource errors compare by type only; the report
 lists what was treated as out of contract. Through the real command line."""
 import json
+import pickle
 import subprocess
 import sys
 
@@ -132,3 +133,20 @@ def test_copies_of_dicts_and_sets_keyed_by_identity_objects_are_alike():
     assert compare.diff_path({_Node("p"): 1}, {_Node("p"): 2}) == ("[key #0]", 1, 2)         # a value differs
     assert compare.diff_path({_Node("a"), _Node("b")}, {_Node("a"), _Node("c")})[0] == ""  # a member differs
     assert compare.diff_path({1, 2}, {1, 3}) == ("", {1, 2}, {1, 3})                        # atoms as before
+
+
+def test_addresses_in_messages_dict_views_and_bare_sentinels_do_not_make_copies_differ():
+    """Found on boltons: remap raises "expected remappable root, not: <object object at
+    0x7f…>", and default_enter returns dict items holding object() sentinels; each run of the
+    original showed other addresses, and those calls were set aside as non-deterministic."""
+    def raises(value):
+        raise TypeError("expected remappable root, not: %r" % (value,))
+
+    first = compare.run_outcome(raises, pickle.dumps(((object(),), {})))
+    second = compare.run_outcome(raises, pickle.dumps(((object(),), {})))
+    assert first.exc == ("TypeError", "expected remappable root, not: <object object>")
+    assert compare.difference(first, second) is None
+    sentinel_a, sentinel_b = object(), object()
+    assert compare.diff_path({"k": sentinel_a}.items(), {"k": sentinel_b}.items()) is None
+    assert compare.diff_path({"k": 1}.items(), {"k": 2}.items()) == ("[0][1]", 1, 2)
+    assert compare.diff_path({"a": 1}.keys(), {"b": 1}.keys()) == ("[0]", "a", "b")
