@@ -17,7 +17,11 @@ and then:
            (with their share of the workload), the candidates the catalog proposed for
            each, what was kept and how fast (the speedup over the captured calls, its
            interval, and the --bench confirmation), and why each other candidate was
-           refused.
+           refused;
+  matched  then `optimize run REPO --target NAME --bench ...` for up to --reached (3)
+           functions the profile credits with time, that a catalog pattern matches and
+           that the run above did not try, most time first: what the catalog does on the
+           real code it applies to, kept or refused, and why.
 
 It prints one table per library and a summary, and writes JSON. Every figure in the
 README's and docs/benchmarks.md's real-library table comes from this script; the
@@ -26,7 +30,6 @@ libraries' own code is never changed (the run does not use --apply).
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import shutil
@@ -54,6 +57,7 @@ LIBRARIES: dict[str, tuple[str, str]] = {
     "boltons": ("boltons==24.0.0", "BSD-3-Clause"),
 }
 _SKIP_PARTS = {"tests", "test", "testing", "docs", "doc", "examples", "benchmarks", "bench"}
+_NOT_LIBRARY = {"setup.py", "conftest.py", "bench.py", "versioneer.py", "noxfile.py", "_version.py"}
 
 
 def download(requirement: str, cache: Path) -> Path:
@@ -110,27 +114,19 @@ def prepare(name: str, workdir: Path, cache: Path) -> Path:
 
 
 def static_matches(repo: Path) -> dict[str, list[str]]:
-    """pattern id -> the library functions (file:name) where its preconditions hold."""
+    """pattern id -> the library's functions (dotted names, as the profile names them) where
+    its preconditions hold: the optimizer's own index (tests excluded), without the workload,
+    setup and docs files."""
     from optimizer.propose.patterns import applicable
+    from optimizer.target import index_repo
 
     hits: dict[str, list[str]] = {}
-    for path in sorted(repo.rglob("*.py")):
-        rel = path.relative_to(repo)
-        if (_SKIP_PARTS & set(rel.parts[:-1]) or rel.name.startswith("test")
-                or rel.name in ("setup.py", "conftest.py", "bench.py", "versioneer.py", "noxfile.py")):
+    for target in index_repo(repo):
+        parts = target.file.split("/")
+        if _SKIP_PARTS & set(parts[:-1]) or parts[-1] in _NOT_LIBRARY:
             continue
-        text = path.read_text(errors="replace")
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        lines = text.splitlines(keepends=True)
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                start = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
-                source = textwrap.dedent("".join(lines[start:node.end_lineno]))
-                for pattern in applicable(source):
-                    hits.setdefault(pattern, []).append(f"{rel.as_posix()}:{node.name}")
+        for pattern in applicable(textwrap.dedent(target.source)):
+            hits.setdefault(pattern, []).append(target.name)
     return hits
 
 
@@ -140,12 +136,13 @@ def bench_seconds(repo: Path) -> float:
     return time.perf_counter() - start
 
 
-def optimize(repo: Path, out: Path, max_targets: int) -> tuple[int, float, dict | None, str]:
-    """Exit code, seconds, report.json and the output's tail of `optimize run` as a user types it."""
+def optimize(repo: Path, out: Path, *how: str) -> tuple[int, float, dict | None, str]:
+    """Exit code, seconds, report.json and the output's tail of `optimize run` as a user types
+    it, with `how` (--max-targets N, or --target NAME)."""
     start = time.perf_counter()
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     proc = subprocess.run([sys.executable, "-m", "optimizer", "run", str(repo), "--bench", "python bench.py",
-                           "--max-targets", str(max_targets), "--out", str(out)],
+                           *how, "--out", str(out)],
                           capture_output=True, text=True, env=env, timeout=3600)
     seconds = time.perf_counter() - start
     report_path = out / "report.json"
@@ -173,7 +170,33 @@ def summarize(report: dict) -> list[dict]:
     return rows
 
 
-def run(names: list[str], workdir: Path, cache: Path, max_targets: int) -> dict:
+def matched_runs(repo: Path, out: Path, report: dict, static: dict[str, list[str]], most: int) -> list[dict]:
+    """`optimize run REPO --target NAME` for the functions the workload reaches (the profile
+    credits them time) where some catalog pattern applies and which the run above did not
+    already try: up to `most` of them, most time first. What the catalog does on real code it
+    matches, as opposed to the code a profile ranks first."""
+    patterns = {}
+    for pattern, names in static.items():
+        for name in names:
+            patterns.setdefault(name, []).append(pattern)
+    tried = set(report.get("targets", {}))
+    reached = [h for h in report.get("hotspots", []) if h["name"] in patterns and h["name"] not in tried]
+    rows = []
+    for i, hotspot in enumerate(reached[:most]):
+        code, seconds, sub, tail = optimize(repo, out / str(i), "--target", hotspot["name"])
+        row = {"target": hotspot["name"], "share": hotspot["share"], "patterns": patterns[hotspot["name"]],
+               "exit_code": code, "seconds": round(seconds, 1)}
+        if sub is None:
+            row["error"] = tail
+        else:
+            found = summarize(sub)
+            row.update(found[0] if found else {})
+            row["share"] = hotspot["share"]
+        rows.append(row)
+    return rows
+
+
+def run(names: list[str], workdir: Path, cache: Path, max_targets: int, reached: int) -> dict:
     results = {}
     for name in names:
         print(f"== {name} ({LIBRARIES[name][0]})", flush=True)
@@ -181,13 +204,14 @@ def run(names: list[str], workdir: Path, cache: Path, max_targets: int) -> dict:
         entry: dict = {"requirement": LIBRARIES[name][0], "license": LIBRARIES[name][1]}
         entry["static"] = static_matches(repo)
         entry["bench_seconds"] = round(bench_seconds(repo), 2)
-        code, seconds, report, tail = optimize(repo, workdir / f"{name}-run", max_targets)
+        code, seconds, report, tail = optimize(repo, workdir / f"{name}-run", "--max-targets", str(max_targets))
         entry.update({"exit_code": code, "seconds": round(seconds, 1)})
         if report is None:
             entry["error"] = tail
         else:
             entry["targets"] = summarize(report)
             entry["notes"] = report.get("notes", [])
+            entry["matched"] = matched_runs(repo, workdir / f"{name}-matched", report, entry["static"], reached)
         results[name] = entry
         print(text_table({name: entry}), flush=True)
     return results
@@ -200,6 +224,23 @@ def _fate(c: dict) -> str:
     return f"{origin}: {c['status']} ({c['reason'][:90]})"
 
 
+def _share(t: dict) -> str:
+    return f"{t['share']:.0%}" if t.get("share") is not None else "-"
+
+
+def _target_lines(t: dict) -> list[str]:
+    head = f"  {t['target']} ({_share(t)}): {t.get('status', 'failed')}"
+    if "kept" in t:
+        k = t["kept"]
+        bench = f", bench {k['bench_speedup']:.2f}x" if k["bench_speedup"] else ""
+        head += f" {k['origin'].removeprefix('pattern:')} {k['speedup']:.2f}x{bench}"
+    elif t.get("skipped"):
+        head += f" ({t['skipped'][:100]})"
+    elif t.get("error"):
+        head += " (" + t["error"].strip().splitlines()[-1][:100] + ")"
+    return [head, *(f"      {_fate(c)}" for c in t.get("candidates", []))]
+
+
 def text_table(results: dict) -> str:
     out = []
     for name, e in results.items():
@@ -207,47 +248,56 @@ def text_table(results: dict) -> str:
         out.append(f"{name} {e['requirement'].split('==')[1]}: bench {e['bench_seconds']} s, optimize "
                    f"{e['seconds']} s (exit {e['exit_code']}); static matches: {static}")
         for t in e.get("targets", []):
-            share = f"{t['share']:.0%}" if t["share"] is not None else "-"
-            head = f"  {t['target']} ({share}): {t['status']}"
-            if "kept" in t:
-                k = t["kept"]
-                bench = f", bench {k['bench_speedup']:.2f}x" if k["bench_speedup"] else ""
-                head += f" {k['origin'].removeprefix('pattern:')} {k['speedup']:.2f}x{bench}"
-            elif t["skipped"]:
-                head += f" ({t['skipped'][:100]})"
-            out.append(head)
-            out.extend(f"      {_fate(c)}" for c in t["candidates"])
+            out.extend(_target_lines(t))
+        if e.get("matched"):
+            out.append("  then --target on profiled functions a pattern matches:")
+            for t in e["matched"]:
+                out.extend(_target_lines(t))
         if "error" in e:
             out.append("  error: " + e["error"].strip().splitlines()[-1])
     return "\n".join(out)
 
 
+def _cells(rows: list[dict]) -> tuple[list, list, list, list]:
+    """(targets with shares, proposed patterns, kept with speedups, refusals with reasons)."""
+    targets, proposed, kept, refused = [], [], [], []
+    for t in rows:
+        targets.append(f"`{t['target'].rsplit('.', 1)[-1]}` {_share(t)}")
+        for c in t.get("candidates", []):
+            proposed.append(c["origin"].removeprefix("pattern:"))
+            if c["status"] == "rejected":
+                refused.append(f"{c['origin'].removeprefix('pattern:')}: {c['reason'][:90]}")
+        if "kept" in t:
+            k = t["kept"]
+            bench = f" (bench {k['bench_speedup']:.2f}x)" if k["bench_speedup"] else ""
+            kept.append(f"`{t['target'].rsplit('.', 1)[-1]}` {k['speedup']:.2f}x{bench}")
+    return targets, proposed, kept, refused
+
+
 def markdown(results: dict) -> str:
-    lines = ["| library | workload | targets (share) | catalog candidates | kept | refused, and why |",
-             "|---|---|---|---|---|---|"]
+    """Two tables: the run as a user types it (the profile's top targets), and the --target
+    runs on the profiled functions a pattern matches."""
+    head = ["| library | workload | targets (share) | catalog candidates | kept | refused, and why |",
+            "|---|---|---|---|---|---|"]
+    first, second = list(head), list(head)
     for name, e in results.items():
-        targets, proposed, kept, refused = [], [], [], []
-        for t in e.get("targets", []):
-            share = f"{t['share']:.0%}" if t["share"] is not None else "-"
-            targets.append(f"`{t['target'].split(':')[-1]}` {share}")
-            for c in t["candidates"]:
-                proposed.append(c["origin"].removeprefix("pattern:"))
-                if c["status"] == "rejected":
-                    refused.append(f"{c['origin'].removeprefix('pattern:')}: {c['reason'][:80]}")
-            if "kept" in t:
-                k = t["kept"]
-                bench = f" (bench {k['bench_speedup']:.2f}x)" if k["bench_speedup"] else ""
-                kept.append(f"`{t['target'].split(':')[-1]}` {k['speedup']:.2f}x{bench}")
-        lines.append(f"| {name} {e['requirement'].split('==')[1]} | {e['bench_seconds']} s | "
-                     f"{', '.join(targets) or '-'} | {', '.join(proposed) or 'none applies'} | "
-                     f"{', '.join(kept) or 'nothing'} | {'; '.join(refused) or '-'} |")
-    return "\n".join(lines)
+        label = f"{name} {e['requirement'].split('==')[1]}"
+        for table, rows in ((first, e.get("targets", [])), (second, e.get("matched", []))):
+            if table is second and not rows:
+                continue
+            targets, proposed, kept, refused = _cells(rows)
+            table.append(f"| {label} | {e['bench_seconds']} s | {', '.join(targets) or '-'} | "
+                         f"{', '.join(proposed) or 'none applies'} | {', '.join(kept) or 'nothing'} | "
+                         f"{'; '.join(refused) or '-'} |")
+    return "\n".join(first) + "\n\nThen `--target` on profiled functions a pattern matches:\n\n" + "\n".join(second)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=sorted(LIBRARIES), metavar="NAME")
     parser.add_argument("--max-targets", type=int, default=3)
+    parser.add_argument("--reached", type=int, default=3,
+                        help="then up to this many --target runs on profiled functions a pattern matches")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "real_libraries.json")
     parser.add_argument("--markdown", action="store_true", help="also print the docs table")
     parser.add_argument("--workdir", type=Path, help="keep the repositories and runs here (default: a temporary folder)")
@@ -259,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="real_libraries-") as tmp:
         workdir = args.workdir or Path(tmp)
         started = time.time()
-        results = run(names, workdir, args.cache, args.max_targets)
-    summary = {"python": sys.version.split()[0], "max_targets": args.max_targets,
+        results = run(names, workdir, args.cache, args.max_targets, args.reached)
+    summary = {"python": sys.version.split()[0], "max_targets": args.max_targets, "reached": args.reached,
                "minutes": round((time.time() - started) / 60, 1), "libraries": results}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(summary, indent=1) + "\n")
