@@ -179,17 +179,22 @@ def _recorded(tmp_path, files, name):
         ws.close()
 
 
-def test_calls_whose_arguments_exist_only_under_pytest_are_dropped_with_a_note(tmp_path):
-    """toolz's tests pass an object of a class defined in a test module (importable only as
-    pytest puts its folder on sys.path); that one call, not the whole recording, is lost."""
+def test_calls_whose_arguments_come_from_a_test_module_load_as_under_pytest(tmp_path):
+    """toolz's tests pass an object of a class defined in a test module that pytest imports by
+    its bare name (its folder has no __init__.py): the replay finds it as pytest did. A class
+    from a module nothing can import later loses that one call, with a note that names why."""
     files = {"m.py": "def size(xs):\n    return len(list(xs))\n",
-             "tests/test_m.py": "from m import size\n\n\nclass Box(list):\n    pass\n\n\n"
-                                "def test_size():\n    assert size([1, 2]) == 2\n    assert size(Box([1])) == 1\n"}
+             "tests/test_m.py": ("from m import size\n\n\nclass Box(list):\n    pass\n\n\n"
+                                 "def test_size():\n    assert size([1, 2]) == 2\n    assert size(Box([1])) == 1\n\n\n"
+                                 "def test_gone(tmp_path, monkeypatch):\n"
+                                 "    (tmp_path / 'gone.py').write_text('class Bag(list):\\n    pass\\n')\n"
+                                 "    monkeypatch.syspath_prepend(str(tmp_path))\n"
+                                 "    from gone import Bag\n    assert size(Bag([1, 2, 3])) == 3\n")}
     b, notes = _recorded(tmp_path, files, "m.size")
     assert notes == ["1 captured call of m.size was dropped: its arguments could not be loaded outside "
                      "the test that made them (a class defined in a test module, or an iterator of a type pickle "
-                     "cannot name, say); the first: ModuleNotFoundError: No module named 'test_m'"]
-    assert b.workload == [0] and b.stable
+                     "cannot name, say); the first: ModuleNotFoundError: No module named 'gone'"]
+    assert b.workload == [0, 1] and b.stable       # the plain list and the test module's Box
 
 
 def test_a_private_method_with_a_mangled_name_is_captured_and_replayed(tmp_path):
@@ -203,3 +208,26 @@ def test_a_private_method_with_a_mangled_name_is_captured_and_replayed(tmp_path)
                                  "    assert Inline(2).run([1, 2]) == [2, 4]\n    assert Inline(0).run([]) == []\n")}
     b, notes = _recorded(tmp_path, files, "m.Inline.__scale")
     assert b.workload == [0, 1] and len(b.stable) >= 2, notes
+
+
+@pytest.mark.slow
+def test_a_candidate_is_judged_on_calls_whose_arguments_come_from_a_test_module(tmp_path):
+    """Through the CLI: the calls with the test module's Box are replayed on the original
+    and on the catalog's candidate alike (the checking worker finds the module too)."""
+    import json
+    import subprocess
+    import sys
+
+    files = {"m.py": "def size(xs):\n    return sum(1 for _ in xs)\n",
+             "tests/test_m.py": ("from m import size\n\n\nclass Box(list):\n    pass\n\n\n"
+                                 "def test_size():\n    for n in range(1, 40):\n"
+                                 "        assert size(Box(range(n))) == n\n")}
+    repo = make_repo(tmp_path / "r", files)
+    report = tmp_path / "out.json"
+    r = subprocess.run([sys.executable, "-m", "optimizer", str(repo), "--target", "size", "--search-seconds", "0",
+                        "--json", str(report)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "could not be loaded" not in r.stdout and "ModuleNotFoundError" not in r.stdout
+    [candidate] = json.loads(report.read_text())["candidates"]
+    assert candidate["origin"] == "pattern:reduce-over-list"
+    assert candidate["evidence"]["calls"]["captured"] >= 39, candidate    # judged on the Box calls

@@ -163,6 +163,8 @@ def record(module, qualname, captured_path, all_calls_path, expected_path, info_
         except Exception:
             mutates = True
         call = {"args": blob, "origin": origin, "loose": loose, "mutates": mutates, "exhausts": exhausts}
+        if capture_record is not None and capture_record.get("test"):
+            call["test"] = capture_record["test"]    # load_calls finds its test module's folder
         if origin == "captured":
             _merge_kinds(seen_kinds, blob)
         else:
