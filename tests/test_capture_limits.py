@@ -121,3 +121,22 @@ def test_the_winner_is_timed_per_size_band(tmp_path):
     said = " ".join(r.stdout.split())
     assert "by call size: smallest (3 items) " in said and "largest (3,000 items) " in said
     assert "by call size:" in (tmp_path / "out.html").read_text()
+
+
+def test_worker_timeouts_grow_with_the_stored_calls(tmp_path):
+    """With real workload sizes the calls and outcomes a worker loads and compares can be
+    hundreds of MB (toolz's groupby over 200,000 records timed out before a sample)."""
+    from optimizer.measure.runner import MeasureSettings
+    from optimizer.verify.capture import Baseline
+    from optimizer.verify.timeouts import data_seconds, replay_timeout, worker_timeout
+
+    target = type("T", (), {"name": "pkg.mod.f"})()
+    small = Baseline(target=target, call_seconds={"0": 0.01}, workload=[0])
+    calls, expected = tmp_path / "calls.pkl", tmp_path / "expected.pkl"
+    calls.write_bytes(b"\0" * 30_000_000)
+    expected.write_bytes(b"\0" * 20_000_000)
+    big = Baseline(target=target, call_seconds={"0": 0.01}, workload=[0], calls_file=calls, expected_file=expected)
+    assert data_seconds(small) == 0 and data_seconds(big) == pytest.approx(10.0)
+    settings = MeasureSettings()
+    assert worker_timeout(big, settings) == pytest.approx(worker_timeout(small, settings) + 20.0)
+    assert replay_timeout(big) == pytest.approx(replay_timeout(small) + 10.0)
