@@ -259,3 +259,28 @@ def test_regex_calls_outside_loops_use_module_constants_placed_after_the_imports
         assert rewritten["underscore"](word) == original["underscore"](word)
     # a second rewrite in the same module with the same pattern shares the line, not duplicates it
     assert replace_definition(text, find_in_text(text, "infl.py", "underscore"), new, imports).count(imports[1]) == 1
+
+
+def test_list_as_set_leaves_the_list_that_holds_what_a_set_cannot():
+    """more-itertools' duplicates_everseen: a set for hashable keys, and a list for the rest
+    when the set raises TypeError; the rewrite broke its unhashable-key tests (found by the
+    real-library benchmark)."""
+    from optimizer.propose.patterns import list_as_set
+
+    source = d("""
+        def duplicates_everseen(iterable):
+            seen_set = set()
+            seen_list = []
+            for element in iterable:
+                try:
+                    if element not in seen_set:
+                        seen_set.add(element)
+                    else:
+                        yield element
+                except TypeError:
+                    if element not in seen_list:
+                        seen_list.append(element)
+                    else:
+                        yield element
+    """)
+    assert list_as_set.rewrite(source) is None

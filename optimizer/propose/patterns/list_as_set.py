@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ._common import Inserter, Pattern, Rewrite, name_uses, params, parents, parse_function
+from ._common import Inserter, Pattern, Rewrite, ancestors, name_uses, params, parents, parse_function
 from ._uses import assignment_of
 
 DESCRIPTION = (
@@ -52,7 +52,10 @@ def rewrite(source: str) -> Rewrite | None:
       second use we do not recognise);
     - every other use is either the right operand of an unchained `x in L` /
       `x not in L`, or `L.append(v)` with one positional argument;
-    - there is at least one membership test (else there is nothing to gain).
+    - there is at least one membership test (else there is nothing to gain);
+    - no use of L is inside an `except` clause: there a list is the fallback for the
+      items a set cannot hold (more-itertools' duplicates_everseen keeps unhashable
+      keys in a list when its set raises TypeError).
     Both `list.append` and `set.add` return None, so using the call's value is fine.
     Assumes the builtins `list`/`set` are not shadowed in the module.
     """
@@ -95,6 +98,8 @@ def _plan(func: cst.FunctionDef, binding: cst.Name, par: dict) -> dict | None:
     for use in name_uses(func, binding.value, par):
         if use is binding:
             continue
+        if any(isinstance(p, (cst.ExceptHandler, cst.ExceptStarHandler)) for _, p in ancestors(use, par)):
+            return None     # the list is the fallback for what a set cannot hold (unhashable items)
         if _membership_use(use, par):
             tests += 1
             continue
