@@ -196,12 +196,21 @@ def matched_runs(repo: Path, out: Path, report: dict, static: dict[str, list[str
     return rows
 
 
+def _revision() -> str | None:
+    """The optimizer's commit this library was run with (rows of one table may come from
+    separate --only runs)."""
+    from optimizer.run import _tool_revision
+
+    return _tool_revision()
+
+
 def run(names: list[str], workdir: Path, cache: Path, max_targets: int, reached: int) -> dict:
     results = {}
     for name in names:
         print(f"== {name} ({LIBRARIES[name][0]})", flush=True)
         repo = prepare(name, workdir, cache)
-        entry: dict = {"requirement": LIBRARIES[name][0], "license": LIBRARIES[name][1]}
+        entry: dict = {"requirement": LIBRARIES[name][0], "license": LIBRARIES[name][1],
+                       "optimizer": _revision(), "date": time.strftime("%Y-%m-%d")}
         entry["static"] = static_matches(repo)
         entry["bench_seconds"] = round(bench_seconds(repo), 2)
         code, seconds, report, tail = optimize(repo, workdir / f"{name}-run", "--max-targets", str(max_targets))
@@ -294,7 +303,8 @@ def markdown(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="+", choices=sorted(LIBRARIES), metavar="NAME")
+    parser.add_argument("--only", nargs="+", choices=sorted(LIBRARIES), metavar="NAME",
+                        help="run these; with an existing --json file, the other rows are kept")
     parser.add_argument("--max-targets", type=int, default=3)
     parser.add_argument("--reached", type=int, default=3,
                         help="then up to this many --target runs on profiled functions a pattern matches")
@@ -312,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
         results = run(names, workdir, args.cache, args.max_targets, args.reached)
     summary = {"python": sys.version.split()[0], "max_targets": args.max_targets, "reached": args.reached,
                "minutes": round((time.time() - started) / 60, 1), "libraries": results}
+    if args.only and args.json.exists():     # the others' rows stay as they were
+        kept = json.loads(args.json.read_text())
+        summary["libraries"] = {**kept.get("libraries", {}), **results}
+        summary["libraries"] = {n: summary["libraries"][n] for n in LIBRARIES if n in summary["libraries"]}
+        results = summary["libraries"]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(summary, indent=1) + "\n")
     print()
