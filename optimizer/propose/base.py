@@ -1,7 +1,6 @@
 """The proposer protocol: every source of candidates looks the same to the loop."""
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
@@ -17,7 +16,7 @@ class ProposalContext:
     module_source: str                                       # the target module's whole text
     callee_sources: dict[str, str] = field(default_factory=dict)   # qualname -> source
     share: float | None = None                               # the target's profile share, if profiled
-    python_version: str = field(default_factory=lambda: "%d.%d" % sys.version_info[:2])
+    python_version: str = field(default_factory=lambda: _repository_python())
     block_profile: str = ""                                  # per-block hit counts of the original
     mode: str = "optimize"
     step: str = "r1/optimize"                                # names the request in caches and transcripts
@@ -60,3 +59,11 @@ class Proposer(Protocol):
     def propose(self, target: Target, context: ProposalContext, k: int) -> list[Candidate]:
         """Up to k candidates. Never raises for a bad answer: such a candidate carries `error`."""
         ...
+
+
+def _repository_python() -> str:
+    """"3.11": the version of the Python the repository's code runs in (--python or its own
+    environment), which is what a rewrite's speed depends on, not the optimizer's."""
+    from .. import interpreter
+
+    return "%d.%d" % tuple(interpreter.current().version[:2])

@@ -54,7 +54,8 @@ def build_context(sandbox: Sandbox, ws: Workspace, target: Target, baseline: Bas
         context,
         annotated_source=annotate(source, first_line_of(target), lines) if lines else "",
         libraries=libraries(),
-        patterns=[{"id": p.id, "description": p.description} for p in CATALOG if p.id in matching],
+        patterns=[{"id": p.id, "description": p.description} for p in CATALOG
+                  if p.id in matching and p.pays_on(context.python_version)],
         examples=render_examples(retrieve(source, k=EXAMPLES_SHOWN)),
         budget=budget.describe(),
     )

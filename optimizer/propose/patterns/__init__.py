@@ -85,24 +85,25 @@ class PatternProposer:
         if context.mode != "optimize":
             return []
         source = textwrap.dedent(target.source)
+        catalog = [p for p in CATALOG if p.pays_on(context.python_version)]
         singles: list[Candidate] = []
-        for pattern in CATALOG:
+        for pattern in catalog:
             result = _try(pattern, source)
             if result is not None:
                 singles.append(Candidate(target, f"pattern:{pattern.id}", result[0], result[1],
                                          note=pattern.description))
         out = list(singles)
         if len(singles) > 1:
-            chained = self._chain(target, source, [c.origin.split(":", 1)[1] for c in singles])
+            chained = self._chain(target, source, [c.origin.split(":", 1)[1] for c in singles], catalog)
             if chained is not None and all(chained.key != c.key for c in singles):
                 out.insert(0, chained)      # the combination is usually the biggest win
         # Every applicable pattern, whatever k (k is how many samples to ask a model for):
         # they are few, deterministic, and the promise is that all are tried.
         return out if k > 0 else []
 
-    def _chain(self, target: Target, source: str, ids: list[str]) -> Candidate | None:
+    def _chain(self, target: Target, source: str, ids: list[str], catalog: list[Pattern]) -> Candidate | None:
         current, imports, used = source, (), []
-        for pattern in CATALOG:
+        for pattern in catalog:
             if pattern.id not in ids:
                 continue
             result = _try(pattern, current)     # an earlier rewrite may have disabled it

@@ -19,6 +19,18 @@ class Pattern:
     id: str
     description: str
     rewrite: Callable[[str], Rewrite | None]
+    # The first Python (major, minor) on which the rewrite no longer pays, measured; the
+    # proposer does not offer it for a repository whose Python is that or newer.
+    until: tuple[int, int] | None = None
+
+    def pays_on(self, python_version: str) -> bool:
+        if self.until is None:
+            return True
+        try:
+            version = tuple(int(p) for p in python_version.split(".")[:2])
+        except ValueError:
+            return True
+        return version < self.until
 
 
 def parse_function(source: str) -> tuple[cst.Module, cst.FunctionDef] | None:
