@@ -115,17 +115,18 @@ def prepare(name: str, workdir: Path, cache: Path) -> Path:
 
 def static_matches(repo: Path) -> dict[str, list[str]]:
     """pattern id -> the library's functions (dotted names, as the profile names them) where
-    its preconditions hold: the optimizer's own index (tests excluded), without the workload,
-    setup and docs files."""
+    its preconditions hold and that pays on this Python: the optimizer's own index (tests
+    excluded), without the workload, setup and docs files."""
     from optimizer.propose.patterns import applicable
     from optimizer.target import index_repo
 
+    python = "%d.%d" % sys.version_info[:2]     # the libraries run in this Python: what pays on it
     hits: dict[str, list[str]] = {}
     for target in index_repo(repo):
         parts = target.file.split("/")
         if _SKIP_PARTS & set(parts[:-1]) or parts[-1] in _NOT_LIBRARY:
             continue
-        for pattern in applicable(textwrap.dedent(target.source)):
+        for pattern in applicable(textwrap.dedent(target.source), python):
             hits.setdefault(pattern, []).append(target.name)
     return hits
 

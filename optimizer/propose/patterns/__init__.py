@@ -63,10 +63,12 @@ def _try(pattern: Pattern, source: str) -> tuple[str, tuple[str, ...]] | None:
     return result
 
 
-def applicable(source: str) -> list[str]:
-    """Ids of the catalog patterns whose preconditions hold for this definition."""
+def applicable(source: str, python_version: str | None = None) -> list[str]:
+    """Ids of the catalog patterns whose preconditions hold for this definition (and, given
+    a Python version, that pay on it)."""
     source = textwrap.dedent(source)
-    return [p.id for p in CATALOG if _try(p, source) is not None]
+    return [p.id for p in CATALOG
+            if (python_version is None or p.pays_on(python_version)) and _try(p, source) is not None]
 
 
 def _merge(*groups: tuple[str, ...]) -> tuple[str, ...]:
