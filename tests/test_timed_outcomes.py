@@ -249,3 +249,33 @@ def test_without_an_instruction_counter_the_reason_says_there_was_no_second_opin
     assert honest.status == "kept", honest.reason
     assert "no instruction counter here for a second opinion" in honest.reason
     assert honest.measurement.instructions is None
+
+
+def test_a_result_already_compared_is_recognised_by_its_bytes_and_a_changed_one_is_still_caught(tmp_path):
+    """The timing worker judges every sample's result; large ones (toolz.groupby over
+    200,000 records) took seconds each. The same bytes as a result that passed skip the
+    value-by-value comparison; a result that differs in any way is compared in full."""
+    import pickle
+    import sys
+
+    from optimizer.verify.runs import BOOTSTRAP
+
+    sys.path.insert(0, str(BOOTSTRAP))
+    try:
+        import compare
+        import timeit_worker
+    finally:
+        sys.path.remove(str(BOOTSTRAP))
+    want = {"a": [{"id": i} for i in range(1000)]}
+    expected = tmp_path / "expected.pkl"
+    expected.write_bytes(pickle.dumps({0: compare.Outcome("return", want).dumps()}))
+    judge = timeit_worker.Judge(str(expected), "0.0", "0", [{"args": b""}], [0])
+    compared = []
+    full = judge._compare
+    judge._compare = lambda *a: compared.append(a[0]) or full(*a)
+    assert judge.one(0, {"a": [{"id": i} for i in range(1000)]}) is None
+    assert judge.one(0, {"a": [{"id": i} for i in range(1000)]}) is None
+    assert compared == [0]                              # the second, identical one by its bytes
+    wrong = {"a": [{"id": i} for i in range(999)] + [{"id": -1}]}
+    assert judge.one(0, wrong)[0].startswith("returns a different value")
+    assert compared == [0, 0]
