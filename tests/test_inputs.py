@@ -360,6 +360,7 @@ def test_the_search_keeps_to_its_budget_on_hard_cases(tmp_path):
     assert noisy["workload"] == [] and noisy["unstable_captured"] == 1 and "non-deterministic" in notes[0]
 
 
+@pytest.mark.slow   # real capture, replay or profile
 def test_a_call_with_thousands_of_star_arguments_is_varied_in_a_few_slots_only():
     """toolz.merge_with(sum, *200_000_dicts): a variant per argument slot copied the whole
     argument tuple for each, and the search ran out of memory (found on toolz, issue #18)."""

@@ -86,6 +86,7 @@ def test_without_the_projects_environment_the_missing_module_is_named(tmp_path):
     assert "No module named 'greetlib'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow   # a whole profile, then the workload once more (about 16 s)
 def test_a_workload_that_cannot_import_its_dependency_stops_the_run_naming_it(tmp_path):
     repo = make_repo(tmp_path / "r", REPO)
     r = subprocess.run([sys.executable, "-m", "optimizer", str(repo)], capture_output=True, text=True, timeout=600,

@@ -210,6 +210,7 @@ def test_a_whole_optimization_with_the_real_judge(settings):
     assert [v.status for k, v in events.events if k == "judged"] == ["rejected", "passed"]
 
 
+@pytest.mark.slow   # real capture, replay or profile
 def test_the_benchmark_script_itself_is_never_a_target(tmp_path):
     """Found on real libraries: a bench.py whose own helpers (making the data) took time
     was credited in the profile and its functions chosen as targets, then skipped as

@@ -179,6 +179,7 @@ def _recorded(tmp_path, files, name):
         ws.close()
 
 
+@pytest.mark.slow   # real capture, replay or profile
 def test_calls_whose_arguments_come_from_a_test_module_load_as_under_pytest(tmp_path):
     """toolz's tests pass an object of a class defined in a test module that pytest imports by
     its bare name (its folder has no __init__.py): the replay finds it as pytest did. A class
@@ -197,6 +198,7 @@ def test_calls_whose_arguments_come_from_a_test_module_load_as_under_pytest(tmp_
     assert b.workload == [0, 1] and b.stable       # the plain list and the test module's Box
 
 
+@pytest.mark.slow   # real capture, replay or profile
 def test_a_private_method_with_a_mangled_name_is_captured_and_replayed(tmp_path):
     """Markdown's InlineProcessor.__applyPattern is stored as _InlineProcessor__applyPattern,
     and is called only from another hot method: capture wrapped nothing, then recorded only
