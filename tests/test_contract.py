@@ -150,3 +150,15 @@ def test_addresses_in_messages_dict_views_and_bare_sentinels_do_not_make_copies_
     assert compare.diff_path({"k": sentinel_a}.items(), {"k": sentinel_b}.items()) is None
     assert compare.diff_path({"k": 1}.items(), {"k": 2}.items()) == ("[0][1]", 1, 2)
     assert compare.diff_path({"a": 1}.keys(), {"b": 1}.keys()) == ("[0]", "a", "b")
+
+
+def test_a_pair_found_different_is_not_remembered_as_alike():
+    """The memo of pairs under comparison (for cycles) must not keep a pair that failed:
+    met again through a shared reference, it would count as alike and hide a difference."""
+    left, right = _Node("p"), _Node("q")
+    memo = {}
+    assert compare.diff_path(left, right, pairs=memo) == (".tag", "p", "q")
+    assert (id(left), id(right)) not in memo
+    assert compare.diff_path(left, right, pairs=memo) == (".tag", "p", "q")
+    # through the structure: the same two nodes reached twice
+    assert compare.diff_path([left, [left]], [right, [right]]) == ("[0].tag", "p", "q")

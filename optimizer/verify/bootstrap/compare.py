@@ -249,8 +249,16 @@ def diff_path(a, b, rtol=0.0, path="", depth=0, pairs=None):
     key = (id(a), id(b))
     if key in pairs:
         return None
-    if not isinstance(a, _ATOMS):
-        pairs[key] = (a, b)     # held, so no id is reused by a temporary while comparing
+    if isinstance(a, _ATOMS):
+        return _diff(a, b, rtol, path, depth, pairs)
+    pairs[key] = (a, b)         # held, so no id is reused by a temporary while comparing
+    found = _diff(a, b, rtol, path, depth, pairs)
+    if found is not None:
+        del pairs[key]          # only pairs found alike, or being compared, count as alike
+    return found
+
+
+def _diff(a, b, rtol, path, depth, pairs):
     if depth > 50:
         return None if _eq(a, b) else (path, a, b)
     if isinstance(a, float):
@@ -267,7 +275,8 @@ def diff_path(a, b, rtol=0.0, path="", depth=0, pairs=None):
         return None if len(a) == len(b) else (f"{path} (length {len(a)} vs {len(b)})", a, b)
     if isinstance(a, dict):
         if list(a.keys()) != list(b.keys()):
-            if len(a) == len(b) and all(diff_path(x, y, rtol, path, depth + 1, pairs) is None for x, y in zip(a, b)):
+            # (each trial with its own memo: a pair assumed alike inside a failed trial proves nothing)
+            if len(a) == len(b) and all(diff_path(x, y, rtol, path, depth + 1) is None for x, y in zip(a, b)):
                 # keys that are objects equal only to themselves (an ElementTree node as a key):
                 # copies are alike when their keys are, in the same order
                 for i, (x, y) in enumerate(zip(a, b)):
@@ -287,8 +296,7 @@ def diff_path(a, b, rtol=0.0, path="", depth=0, pairs=None):
         # members equal only to themselves: alike when each has an alike partner (small sets)
         rest = list(b)
         for x in a:
-            partner = next((i for i, y in enumerate(rest) if diff_path(x, y, rtol, path, depth + 1, pairs) is None),
-                           None)
+            partner = next((i for i, y in enumerate(rest) if diff_path(x, y, rtol, path, depth + 1) is None), None)
             if partner is None:
                 return (path, a, b)
             rest.pop(partner)
