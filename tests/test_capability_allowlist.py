@@ -48,7 +48,8 @@ def test_every_rewrite_of_the_pattern_catalog_is_accepted(tmp_path):
     for where, text in _pattern_inputs():
         (tmp_path / "m.py").write_text(text)
         for target in targets_in_file(tmp_path, "m.py"):
-            for cand in PatternProposer().propose(target, ProposalContext(module_source=text), k=1):
+            # 3.10: every pattern is offered there (hoist-bound-method stops paying at 3.11)
+            for cand in PatternProposer().propose(target, ProposalContext(module_source=text, python_version="3.10"), k=1):
                 rewritten = replace_definition(text, target, cand.source, cand.imports)
                 findings = check(text, rewritten, own_packages=frozenset({"m"}))
                 assert findings == [], (where, target.qualname, cand.origin, describe(findings))
