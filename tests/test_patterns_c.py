@@ -12,7 +12,8 @@ import types
 
 import pytest
 
-from optimizer.propose.patterns import dict_keys_membership, hoist_method, nested_loop_join
+from optimizer.propose.patterns import (any_all_early_exit, call_to_comprehension, compare_chain, dict_keys_membership,
+                                        hoist_method, needless_copy, nested_loop_join, reduce_over_list)
 
 
 def d(text: str) -> str:
@@ -52,7 +53,8 @@ def pairs_of_rows(n: int = 150, seed: int = 0) -> list[tuple]:
     return [(rows(rng), rows(rng)) for _ in range(n)]
 
 
-@pytest.mark.parametrize("module", [nested_loop_join, dict_keys_membership, hoist_method],
+@pytest.mark.parametrize("module", [nested_loop_join, dict_keys_membership, hoist_method, needless_copy,
+                                    call_to_comprehension, any_all_early_exit, reduce_over_list, compare_chain],
                          ids=lambda m: m.PATTERN.id)
 def test_pattern_is_described_documented_and_ignores_non_functions(module):
     pattern = module.PATTERN

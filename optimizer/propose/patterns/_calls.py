@@ -36,17 +36,22 @@ def positional(call: cst.Call) -> list[cst.Arg]:
     return [a for a in call.args if a.keyword is None and a.star == ""]
 
 
-def plain_comprehension(node: cst.CSTNode) -> bool:
-    """A synchronous list/set/generator comprehension with nothing a new scope would change
-    (no yield/await, walrus or super), and no `next` (a StopIteration escaping it ends a
-    generator expression quietly but propagates out of a list comprehension)."""
-    if not isinstance(node, (*COMPREHENSIONS, cst.DictComp)):
-        return False
-    comp_for = node.for_in
+def synchronous(comp: cst.CSTNode) -> bool:
+    """No `async for` in any of the comprehension's for clauses."""
+    comp_for = comp.for_in
     while comp_for is not None:
         if comp_for.asynchronous is not None:
             return False
         comp_for = comp_for.inner_for_in
+    return True
+
+
+def plain_comprehension(node: cst.CSTNode) -> bool:
+    """A synchronous list/set/generator comprehension with nothing a new scope would change
+    (no yield/await, walrus or super), and no `next` (a StopIteration escaping it ends a
+    generator expression quietly but propagates out of a list comprehension)."""
+    if not isinstance(node, (*COMPREHENSIONS, cst.DictComp)) or not synchronous(node):
+        return False
     if risky(node, None):
         return False
     return not any(isinstance(n, cst.Name) and n.value == "next" for n in walk(node))

@@ -87,6 +87,19 @@ def single_statement(body: cst.BaseSuite) -> cst.CSTNode | None:
     return stmt
 
 
+def guarded_statement(body: cst.BaseSuite):
+    """(C, S) for a loop body that is one statement S, or one `if C:` (no elif/else) around
+    one statement S (C is None without the if); None otherwise."""
+    stmt = single_statement(body)
+    cond = None
+    if isinstance(stmt, cst.If):
+        if stmt.orelse is not None:
+            return None
+        cond = stmt.test
+        stmt = single_statement(stmt.body)
+    return None if stmt is None else (cond, stmt)
+
+
 def dynamic_scope(func: cst.FunctionDef, par: Tree) -> bool:
     """Does the function use locals()/vars()/eval/exec/globals, which see locals by name?"""
     return any(name_uses(func, name, par) for name in DYNAMIC)
@@ -279,13 +292,10 @@ def _plan(func, par, line, assign, out, loop):
     names = target_names(loop.target)
     if names is None or out in names:
         return None
-    stmt = single_statement(loop.body)
-    cond = None
-    if isinstance(stmt, cst.If):
-        if stmt.orelse is not None:
-            return None
-        cond = stmt.test
-        stmt = single_statement(stmt.body)
+    guarded = guarded_statement(loop.body)
+    if guarded is None:
+        return None
+    cond, stmt = guarded
     arg = _append_arg(stmt, out)
     if arg is None:
         return None

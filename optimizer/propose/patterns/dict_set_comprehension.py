@@ -5,9 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from ._common import Pattern, Rewrite, walk
-from .append_comprehension import (accumulator_private, comments_outside, fixpoint, loop_variables_private, merge_pass,
-                                   mentions, merged_line, not_rebound, parenthesized, risky, single_statement,
-                                   target_names)
+from .append_comprehension import (accumulator_private, comments_outside, fixpoint, guarded_statement,
+                                   loop_variables_private, merge_pass, mentions, merged_line, not_rebound,
+                                   parenthesized, risky, target_names)
 
 DESCRIPTION = (
     "`d = {}` immediately followed by `for x in xs: d[K] = V` becomes "
@@ -56,14 +56,11 @@ def _plan(func, par, line, assign, out, loop):
     names = target_names(loop.target)
     if kind is None or names is None or out in names:
         return None
-    stmt = single_statement(loop.body)
-    cond = None
-    if isinstance(stmt, cst.If):
-        if stmt.orelse is not None:
-            return None
-        cond = stmt.test
-        stmt = single_statement(stmt.body)
-    found = _store(stmt, out) if stmt is not None else None
+    guarded = guarded_statement(loop.body)
+    if guarded is None:
+        return None
+    cond, stmt = guarded
+    found = _store(stmt, out)
     if found is None or found[0] != kind:
         return None
     _, key, value = found

@@ -4,6 +4,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ._common import Inserter, Pattern, Rewrite, Tree, parents, parse_function, walk
+from ._calls import synchronous
 from ._uses import call_name, plain_args
 from .append_comprehension import comments_outside, not_rebound, risky
 
@@ -52,13 +53,8 @@ def _droppable(expr: cst.BaseExpression) -> bool:
 
 
 def _usable(comp: cst.CSTNode, par: Tree) -> bool:
-    if not isinstance(comp, cst.ListComp) or not _droppable(comp.elt):
+    if not isinstance(comp, cst.ListComp) or not _droppable(comp.elt) or not synchronous(comp):
         return False
-    node = comp.for_in
-    while node is not None:
-        if node.asynchronous is not None:
-            return False
-        node = node.inner_for_in
     return not risky(comp, par)
 
 
