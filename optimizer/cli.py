@@ -29,6 +29,7 @@ from .errors import OptimizeError, UsageError
 from .home import runs_dir
 
 if TYPE_CHECKING:
+    from .progress import Plan as ResumePlan
     from .propose.store import Transcript
     from .settings import RunSettings
 
@@ -101,7 +102,20 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     and a flag given wins over [tool.optimize] and OPTIMIZE_*."""
     p.add_argument("repo", help="the repository: a directory with a pytest suite (git or plain)")
     p.add_argument("--target", help="func, module.func, module:Class.method, path/file.py::func")
-    p.add_argument("--max-targets", type=int, help="hotspots to work on without --target (3)")
+    p.add_argument("--max-targets", type=int, help="hotspots to work on without --target (3; with --all, "
+                   "no limit: the most this run starts, a --resume does the rest)")
+    p.add_argument("--all", action="store_const", const=True,
+                   help="every function the workload's profile credits time to, best first (--max-targets, "
+                        "--max-minutes and --max-cost bound it)")
+    p.add_argument("--max-minutes", type=float, help="start no target after this many minutes (no limit)")
+    p.add_argument("--resume", nargs="?", const="last", metavar="RUN",
+                   help="go on with an earlier run: skip its finished targets, reuse its captured calls and "
+                        "model answers (default: this repository's last run)")
+    p.add_argument("--executor", choices=["local", "ray"],
+                   help="who works on the targets: local, one at a time (default), or ray: Ray tasks over a "
+                        "cluster (pip install 'optimize[ray]')")
+    p.add_argument("--ray-address", help="the Ray cluster to join (ray start --head prints it; default: a "
+                   "local Ray instance with this machine's cores)")
     _engine_arguments(p, min_speedup=1.05)
     p.add_argument("--json", type=Path, help="write the JSON report to this file; patches go beside it")
     p.add_argument("--out", type=Path, help="folder for report.json and patches (default: beside --json, "
@@ -244,6 +258,8 @@ class Plan:
     json_path: Path | None
     out_given: bool = False
     values: dict | None = None   # the layered settings (review reads its own from them)
+    executor: object = None      # executors.LocalExecutor or RayExecutor (connected)
+    resume: "ResumePlan | None" = None   # the earlier run's plan (--resume)
 
 
 def _plan(args, review: bool = False) -> Plan:
@@ -259,6 +275,7 @@ def _plan(args, review: bool = False) -> Plan:
     repo = repo.resolve()
     values = layered(repo, {name: getattr(args, name, None) for name in SPECS},
                      defaults=REVIEW_DEFAULTS if review else None)
+    resumed = _resumed_plan(args, repo, values) if getattr(args, "resume", None) else None
     if review:
         values["target"] = None   # a review's targets are the change's, never [tool.optimize] target
     if getattr(args, "json", None) and not args.json.parent.expanduser().resolve().is_dir():
@@ -298,11 +315,53 @@ def _plan(args, review: bool = False) -> Plan:
     json_path = args.json.expanduser().resolve() if getattr(args, "json", None) else None
     if model and not transcript:
         preflight(model, api_base, timeout=min(10.0, values["model_timeout"]))
-    out_dir = args.out or (json_path.parent if json_path else _new_run_dir(repo))
+    out_dir = resumed[0] if resumed else args.out or (json_path.parent if json_path else _new_run_dir(repo))
     settings = run_settings(values, repo, out_dir.expanduser().resolve(), apply=getattr(args, "apply", False),
                             remeasure=review)
+    executor = None
+    if not review:
+        from .executors import executor_for
+
+        if values["executor"] == "ray" and args.record:
+            raise UsageError("--record writes one transcript from one process: it goes with the local executor, "
+                             "not --executor ray")
+        executor = executor_for(values["executor"], values["ray_address"])
+        if values["executor"] == "ray":
+            executor.connect()   # an unreachable cluster or a missing extra: exit 2 here
     return Plan(settings, model, api_base, transcript, args.record, values["cache"], values["max_calls"],
-                values["max_cost"], values["model_timeout"], json_path, args.out is not None, values)
+                values["max_cost"], values["model_timeout"], json_path, args.out is not None or bool(resumed),
+                values, executor, resumed[1] if resumed else None)
+
+
+# What a resumed run must repeat as it was: they decide which targets there are and what
+# their captured calls are. Everything else (budgets, the judge's settings) may change.
+_RESUME_FIXED = ("target", "bench", "all")
+
+
+def _resumed_plan(args, repo: Path, values: dict):
+    """(the run folder, its plan) for --resume RUN, checked: the same repository, unchanged
+    since (but for the run's own --apply), and the same workload; `values` takes the
+    run's workload where the command line does not repeat it."""
+    from .progress import Progress, fingerprint, run_folder
+    from .settings import flag_name
+
+    if args.out:
+        raise UsageError("--resume goes on in the run's own folder: it does not go with --out")
+    folder = run_folder(args.resume, repo, runs_dir())
+    progress = Progress(folder)
+    plan = progress.load_plan()
+    if plan.repo != str(repo):
+        raise UsageError(f"--resume {args.resume}: that run was on {plan.repo}, not {repo}")
+    if fingerprint(repo) != (progress.expected_fingerprint() or plan.fingerprint):
+        raise UsageError(f"--resume {args.resume}: {repo} changed since that run; its captured calls and "
+                         "verified edits belong to the code they were made on: start a new run")
+    for name in _RESUME_FIXED:
+        given = getattr(args, name, None)
+        if given is not None and given != plan.workload.get(name):
+            raise UsageError(f"--resume {args.resume}: {flag_name(name)} differs from that run's "
+                             f"({plan.workload.get(name)!r}); start a new run to change it")
+        values[name] = plan.workload.get(name)
+    return folder, plan
 
 
 def _proposers(plan: Plan, budget) -> tuple[list, str]:
@@ -323,13 +382,15 @@ def _proposers(plan: Plan, budget) -> tuple[list, str]:
         from .propose.store import ResponseCache, Transcript
 
         record = Transcript(plan.record.expanduser().resolve(), model=plan.model) if plan.record else None
+        cache = ResponseCache(read=plan.use_cache, run_root=plan.settings.out_dir / "responses")
         proposers.insert(0, LLMProposer(plan.model, api_base=plan.api_base, timeout=plan.model_timeout,
-                                        budget=budget, cache=ResponseCache(read=plan.use_cache), record=record))
+                                        budget=budget, cache=cache, record=record))
         intro = f"model: {plan.model}, plus the offline pattern catalog"
     return proposers, intro
 
 
 def _run(plan: Plan) -> int:
+    from .progress import Progress
     from .propose.budget import Budget
     from .report import View
     from .run import run
@@ -342,15 +403,17 @@ def _run(plan: Plan) -> int:
     paths = ([plan.json_path] if plan.json_path else []) + \
         ([settings.out_dir / "report.json"] if plan.out_given or not plan.json_path else [])
     with Session(settings, budget=budget) as session:
-        targets = session.locate(settings.target) if settings.target else None   # bad names: before any output
-        if settings.apply and targets:
+        targets = session.locate(settings.target) if settings.target and not plan.resume else None   # bad names:
+        if settings.apply and targets:                                                       # before any output
             _check_apply(settings, targets[0])
         view = session.events = View()
         view.stage(intro) if plan.model else view.note(intro)
         report = None
         try:
-            report = run(session, proposers, targets=targets, model=plan.model)
+            report = run(session, proposers, targets=targets, model=plan.model, executor=plan.executor,
+                         progress=Progress(settings.out_dir), resume=plan.resume)
         finally:
+            plan.executor.close()
             if report is None:
                 view.abort()
             else:

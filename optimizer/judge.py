@@ -205,7 +205,7 @@ class CandidateJudge:
                 if status == "kept" and config.bench:   # confirm on the real workload what passed on the calls
                     m.bench = measure_bench(sandbox, ws.base, workspace, config.bench,
                                             lambda w: python_env(w, [candidate.target]), rounds=config.bench_rounds,
-                                            timeout=bench_timeout(baseline))
+                                            timeout=bench_timeout(baseline), lock=settings.lock)
                     status, why = decide(m, config.objective, config.min_speedup, settings.noise)
                 cold = first_calls_note(m)
                 why += f"; {cold}" if cold else ""

@@ -222,13 +222,14 @@ class TargetResult:
     interrupted: bool = False
     line_shares: dict[int, float] = field(default_factory=dict)   # the original's line -> share of its time
     capture: dict = field(default_factory=dict)   # what capture saw and kept (Baseline.summary)
+    lost: bool = False                  # its executor's worker died: nothing judged (skipped says why)
 
     def to_json(self, share: float | None = None) -> dict:
         """What the report says about the target itself (its candidates are listed apart)."""
         t = self.target
         return {"file": t.file, "qualname": t.qualname, "start_line": t.start_line, "end_line": t.end_line,
                 "source": t.source, "share": round(share, 4) if share is not None else None,
-                "status": "skipped" if self.skipped else "kept" if self.winner else "nothing kept",
+                "status": "lost" if self.lost else "skipped" if self.skipped else "kept" if self.winner else "nothing kept",
                 "skipped": self.skipped, "rounds": self.rounds, "interrupted": self.interrupted,
                 "line_shares": {str(line): round(v, 4) for line, v in sorted(self.line_shares.items())},
                 **({"capture": self.capture} if self.capture else {})}

@@ -4,20 +4,22 @@
 - `Judge`: what happens to one candidate (verification, then measurement): a judgement;
 - `Keeper`: what keeping a target's winner means (branch + patch, working tree,
   a review comment, a session's confirmation);
-- `Events`: what the user sees while it runs (the rich view, a plain log, a REPL).
+- `Events`: what the user sees while it runs (the rich view, a plain log, a REPL);
+- `Executor`: who works on the located targets (here, one at a time; or Ray tasks).
 
 Every attribute the engine reads is declared here; nothing is probed with getattr.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 from .propose.base import ProposalContext, Proposer
 
 if TYPE_CHECKING:
-    from .model import Candidate, Hotspot, Kept, Outcome, TargetResult
+    from .model import Candidate, Hotspot, Kept, Outcome, Target, TargetResult
+    from .session import Session
 
-__all__ = ["Events", "Judge", "Keeper", "NullEvents", "ProposalContext", "Proposer", "SuggestInputs"]
+__all__ = ["Events", "Executor", "Judge", "Keeper", "NullEvents", "ProposalContext", "Proposer", "SuggestInputs"]
 
 # (target, original source, candidate source, diff) -> argument tuple literals, one per line
 SuggestInputs = Callable[..., list[str]]
@@ -39,6 +41,17 @@ class Judge(Protocol):
 class Keeper(Protocol):
     def keep(self, result: "TargetResult") -> "Kept | None":
         """Keep the result's winner (the caller checks there is one); None when declined."""
+        ...
+
+
+class Executor(Protocol):
+    name: str   # "local", "ray": the report records it
+
+    def optimize(self, session: "Session", targets: "list[Target]", proposers: list[Proposer],
+                 may_start: Callable[[], bool]) -> "Iterator[TargetResult]":
+        """Each target's result as it is finished (its captured calls are the session's);
+        no target is started once `may_start()` is False. A target that could not be
+        worked on is still a result (TargetResult.lost), never left out."""
         ...
 
 

@@ -10,29 +10,38 @@ from __future__ import annotations
 
 import platform
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from profilers.flame import collapsed
 
 from . import __version__, interpreter
+from .executors import LocalExecutor
 from .keep import BranchKeeper
 from .model import Report, Target
-from .protocols import Keeper, Proposer
+from .progress import Plan, Progress, finished, fingerprint
+from .protocols import Executor, Keeper, Proposer
 from .session import Session, runnable_proposers
 from .settings import RunSettings
 from .workspace import git_root, has_commit
 
 
 def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | None = None,
-        model: str | None = None, keeper: Keeper | None = None) -> Report:
+        model: str | None = None, keeper: Keeper | None = None, executor: Executor | None = None,
+        progress: Progress | None = None, resume: Plan | None = None) -> Report:
     """Work on `targets` (default: the session's named target, else the workload's
-    hotspots) and keep each winner through `keeper` (default: a branch and a patch)."""
+    hotspots: the top --max-targets, or with --all every one, best first) through
+    `executor` (default: here, one at a time), and keep each winner through `keeper`
+    (default: a branch and a patch). With `progress`, the plan and each finished target
+    are recorded in the run folder; `resume` (that plan, read back) goes on from it."""
     settings, events = session.settings, session.events
     started = time.time()
     report = Report(repo=str(settings.repo), model=model, meta=run_meta(settings, started))
     keeper = keeper or BranchKeeper(settings.repo, settings.out_dir, settings.apply)
-    if targets is None and settings.target:
+    executor = executor or LocalExecutor()
+    report.meta["executor"] = executor.name
+    if targets is None and settings.target and resume is None:
         targets = session.locate(settings.target)   # may raise: before anything is shown
     report.sandbox = session.sandbox.name
     proposers, refusal = runnable_proposers(proposers, settings.sandbox, session.sandbox)
@@ -40,26 +49,44 @@ def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | 
         report.notes.append(note)
         events.note(note)
     session.notes.clear()
+    stopped = []   # why no more targets were started, if a budget said so
     try:
-        if targets is None:
-            targets = session.locate_hotspots(settings.max_targets)
-            report.hotspots = session.hotspots
-            if session.profile is not None:
-                report.profiles["before"] = collapsed(session.profile, session.ws.base)
-            events.hotspots(session.hotspots)
-        report.notes.extend(session.notes)
-        session.capture(targets)   # one run of the tests (and the benchmark) for all of them
+        if resume is not None:
+            targets = _resumed(session, report, resume, progress)
+        else:
+            targets = _planned(session, report, targets, progress)
+        done = {name for name in report.targets}
+        work = [t for t in targets if t.name not in done]
+        if settings.all and settings.max_targets is not None:
+            work = work[:settings.max_targets]   # this invocation's share; a resume does the rest
+
+        def may_start() -> bool:
+            minutes = (time.time() - started) / 60
+            if settings.max_minutes is not None and minutes >= settings.max_minutes:
+                stopped[:] = [f"--max-minutes {settings.max_minutes:g} reached ({minutes:.1f} min)"]
+                return False
+            return True
+
         kept_results = []
-        for target in targets:
-            result = session.optimize(target, proposers)
+        for result in executor.optimize(session, work, proposers, may_start):
             report.add(result)
             kept = session.keep(result, keeper)
             if kept is not None:
                 report.kept.append(kept)
                 report.notes.extend(kept.notes)
                 kept_results.append(result)
+            if progress is not None and finished(result):
+                progress.record(result, kept, repo=settings.repo if kept and kept.applied else None)
             if result.interrupted:
                 raise KeyboardInterrupt
+        left = [t.name for t in targets if t.name not in report.targets]
+        if left:
+            why = stopped[0] if stopped else f"--max-targets {settings.max_targets}"
+            report.meta["targets_left"] = left
+            report.notes.append(f"{len(left)} of {len(targets)} target(s) not started ({why}): "
+                                f"{', '.join(left[:5])}{' …' if len(left) > 5 else ''}"
+                                + (f"; optimize run {settings.repo} --resume {settings.out_dir} goes on"
+                                   if progress is not None else ""))
         if kept_results and "before" in report.profiles:   # the workload's flame graph after the kept edits
             after, copy = session.profile_kept(kept_results)
             try:
@@ -71,13 +98,64 @@ def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | 
         report.status = "completed"
     except KeyboardInterrupt:
         report.status = "interrupted"
-        report.notes.append("interrupted: the report holds what was finished; kept edits stay kept")
+        report.notes.append("interrupted: the report holds what was finished; kept edits stay kept"
+                            + (f"; optimize run {settings.repo} --resume {settings.out_dir} goes on"
+                               if progress is not None else ""))
     finally:
         report.meta["duration_s"] = round(time.time() - started, 1)
         for proposer in proposers:   # what the model side spent (the catalog spends nothing)
             if proposer.usage is not None:
                 report.llm.add(proposer.usage)
     return report
+
+
+def _planned(session: Session, report: Report, targets: list[Target] | None,
+             progress: Progress | None) -> list[Target]:
+    """Locate by the profile unless named, capture every target in one run of the tests
+    (and the benchmark), and record the plan for a resume."""
+    settings, events = session.settings, session.events
+    if targets is None:
+        targets = session.locate_hotspots(None if settings.all else settings.max_targets)
+        report.hotspots = session.hotspots
+        if session.profile is not None:
+            report.profiles["before"] = collapsed(session.profile, session.ws.base)
+        events.hotspots(session.hotspots)
+    report.notes.extend(session.notes)
+    session.notes.clear()
+    session.capture(targets)   # one run of the tests (and the benchmark) for all of them
+    if progress is not None:
+        progress.save_plan(Plan(str(settings.repo), fingerprint(settings.repo),
+                                {"target": settings.target, "bench": settings.bench, "all": settings.all},
+                                targets, report.hotspots, report.profiles.get("before"), session.suite,
+                                {t.name: session.baselines[t.name] for t in targets}))
+    return targets
+
+
+def _resumed(session: Session, report: Report, plan: Plan, progress: Progress) -> list[Target]:
+    """The earlier run's plan taken up again: its hotspots, test run and captured calls
+    (no profile, no capture), and its finished targets carried into this report as they
+    were. Targets are found again by name: an --apply of an earlier target may have
+    moved their lines."""
+    by_name = {t.name: t for t in session.index}
+    targets = [by_name[t.name] for t in plan.targets if t.name in by_name]
+    session.hotspots = report.hotspots = plan.hotspots
+    if plan.profile_before:
+        report.profiles["before"] = plan.profile_before
+    session.suite = plan.suite
+    for name, baseline in plan.baselines.items():
+        if name in by_name:
+            session.baselines[name] = replace(baseline, target=by_name[name])
+    carried = progress.finished()
+    for result, kept in carried:
+        report.add(result)
+        if kept is not None:
+            report.kept.append(kept)
+    note = (f"resumed {progress.root.parent}: {len(carried)} of {len(targets)} target(s) finished earlier and "
+            f"carried over; captured calls reused")
+    report.notes.append(note)
+    session.events.note(note)
+    session.events.hotspots(plan.hotspots)
+    return targets
 
 
 def run_meta(settings: RunSettings, started: float) -> dict:

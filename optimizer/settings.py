@@ -75,7 +75,11 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SPECS: dict[str, Spec] = {
     "target": Spec(str, None),
     "bench": Spec(str, None),
-    "max_targets": Spec(int, 3, low=1),
+    "max_targets": Spec(int, None, low=1),   # None: 3, or every target with --all
+    "all": Spec(bool, False),
+    "max_minutes": Spec(float, None, positive=True),
+    "executor": Spec(str, "local", choices=("local", "ray")),
+    "ray_address": Spec(str, None),
     "model": Spec(str, None),
     "api_base": Spec(str, None),
     "candidates": Spec(int, 4, low=1),
@@ -105,7 +109,10 @@ SPECS: dict[str, Spec] = {
 
 # Where `optimize review` starts from other defaults: shared CI machines are noisy, and a
 # suggestion costs a reviewer's attention, so only a clear gain is worth one.
-REVIEW_DEFAULTS = {"min_speedup": 1.2}
+REVIEW_DEFAULTS = {"min_speedup": 1.2, "max_targets": 3}
+
+# Hotspots worked on when neither --max-targets nor --all says otherwise.
+DEFAULT_MAX_TARGETS = 3
 
 
 def flag_name(name: str) -> str:
@@ -173,7 +180,9 @@ class RunSettings:
     out_dir: Path
     target: str | None = None
     bench: str | None = None
-    max_targets: int = 3
+    max_targets: int | None = 3     # targets worked on at most (None: no limit, --all)
+    all: bool = False               # every function the profile credits time to, best first
+    max_minutes: float | None = None   # no target is started after this many minutes of the run
     candidates: int = 4
     min_speedup: float = 1.05
     apply: bool = False
@@ -223,7 +232,8 @@ def run_settings(values: Mapping[str, Any], repo: Path, out_dir: Path, apply: bo
                  remeasure: bool = False) -> RunSettings:
     return RunSettings(remeasure=remeasure,
         repo=repo, out_dir=out_dir, target=values["target"], bench=values["bench"],
-        max_targets=values["max_targets"], candidates=values["candidates"], min_speedup=values["min_speedup"],
+        max_targets=values["max_targets"] or (None if values["all"] else DEFAULT_MAX_TARGETS),
+        all=values["all"], max_minutes=values["max_minutes"], candidates=values["candidates"], min_speedup=values["min_speedup"],
         apply=apply, sandbox=values["sandbox"], max_captured=values["max_captured"],
         max_call_mb=values["max_call_mb"], max_capture_mb=values["max_capture_mb"],
         model_rounds=values["model_rounds"],

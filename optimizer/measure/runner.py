@@ -49,6 +49,8 @@ Two checks keep a candidate from faking speed in the timing workers:
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import json
 import os
@@ -97,6 +99,7 @@ class MeasureSettings:
     threshold: float = 1.05         # the decision the extra rounds try to settle
     timeout: float = 120.0
     noise: tuple[float, float, float] | None = None   # this target's A/A (speedup, low, high): calibrate
+    lock: str = ""                  # a file every timing on this machine locks (executors: Ray); "": none
 
 
 @dataclass
@@ -205,15 +208,37 @@ def low_half(values: list[float]) -> float:
     return sum(low) / len(low)
 
 
+@contextlib.contextmanager
+def quiet_machine(lock: str):
+    """Hold this machine's measurement slot while timing: with several targets judged at
+    once on one machine (Ray), their timings take turns, so no two candidates are ever
+    timed side by side. An flock: the kernel frees it when its holder dies."""
+    if not lock:
+        yield
+        return
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline,
             settings: MeasureSettings = MeasureSettings(), cold: bool | str = False,
             strictness: Strictness | None = None, probe_caching: bool = True) -> Measurement:
-    """Interleaved A/B timing. Rounds are added (up to max_rounds and the time budget)
+    """Interleaved A/B timing, holding the machine's measurement slot (quiet_machine). Rounds are added (up to max_rounds and the time budget)
     while the interval still straddles the threshold. cold=True (or a reason, as
     caching.memoizes gives): one pass per fresh process, for candidates that cache
     results between calls. probe_caching: also time first calls in fresh processes
     and switch to cold mode when the candidate's repeated calls gain far more than
     the original's (see the module docstring); calibrate's A/A leaves it off."""
+    with quiet_machine(settings.lock):   # the time budget starts once the slot is held
+        return _measure(sandbox, base, candidate, baseline, settings, cold, strictness, probe_caching)
+
+
+def _measure(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baseline, settings: MeasureSettings,
+             cold: bool | str, strictness: Strictness | None, probe_caching: bool) -> Measurement:
     start = time.monotonic()
     options = _options(strictness)
     run = functools.partial(_run, sandbox, baseline=baseline, timeout=settings.timeout, options=options)
@@ -361,19 +386,25 @@ def peak_memory(sandbox: Sandbox, base: Path, candidate: Path, baseline: Baselin
 
 
 def measure_bench(sandbox: Sandbox, base: Path, candidate: Path, command: str, env_for,
-                  rounds: int = 5, timeout: float = 1800.0) -> Measurement:
+                  rounds: int = 5, timeout: float = 1800.0, lock: str = "") -> Measurement:
     """End-to-end confirmation: the --bench command's wall time, original and candidate
     alternating, as the same ratio of medians with its interval."""
     sides: dict[str, list[float]] = {"a": [], "b": []}
+    with quiet_machine(lock):
+        _bench_rounds(sandbox, base, candidate, command, env_for, rounds, timeout, sides)
+    a, b = sides["a"], sides["b"]
+    return Measurement(speedup=stats.paired_speedup(a, b), ci=stats.paired_ci(a, b), baseline_s=stats.median(a),
+                       candidate_s=stats.median(b), samples=len(a), workload=f"--bench {command!r}")
+
+
+def _bench_rounds(sandbox: Sandbox, base: Path, candidate: Path, command: str, env_for, rounds: int,
+                  timeout: float, sides: dict[str, list[float]]) -> None:
     for i in range(rounds):
         for side, workspace in _alternate(i, base, candidate):
             result = sandbox.run(["sh", "-c", command], workspace, env=env_for(workspace), timeout=timeout)
             if not result.ok:
                 raise MeasureError(f"the benchmark failed (exit {result.returncode}): {result.last_line()}")
             sides[side].append(result.seconds)
-    a, b = sides["a"], sides["b"]
-    return Measurement(speedup=stats.paired_speedup(a, b), ci=stats.paired_ci(a, b), baseline_s=stats.median(a),
-                       candidate_s=stats.median(b), samples=len(a), workload=f"--bench {command!r}")
 
 
 def calibrate(sandbox: Sandbox, base: Path, copy: Path, baseline: Baseline, settings: MeasureSettings,

@@ -1,6 +1,7 @@
 """The proposer protocol: every source of candidates looks the same to the loop."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
@@ -67,3 +68,18 @@ def _repository_python() -> str:
     from .. import interpreter
 
     return "%d.%d" % tuple(interpreter.current().version[:2])
+
+
+class FreshLocks:
+    """Pickles without its threading locks, which cannot be pickled: a copy (a Ray task's)
+    makes its own. `_locks` names the attributes that hold one."""
+
+    _locks: tuple[str, ...] = ("_lock",)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in self._locks}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        for name in self._locks:
+            setattr(self, name, threading.Lock())

@@ -12,10 +12,11 @@ import threading
 from dataclasses import dataclass, field
 
 from ..model import LLMUsage
+from .base import FreshLocks
 
 
 @dataclass
-class Budget:
+class Budget(FreshLocks):
     max_cost: float | None = None     # USD
     max_calls: int | None = None
     spent: LLMUsage = field(default_factory=LLMUsage)   # what was really sent
@@ -29,6 +30,11 @@ class Budget:
                 return False
             self._in_flight += 1
             return True
+
+    def add_spent(self, used: LLMUsage) -> None:
+        """What a copy of this budget paid elsewhere (a Ray task's)."""
+        with self._lock:
+            self.spent.add(used)
 
     def settle(self, used: LLMUsage) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ import prompts
 
 from ..errors import OptimizeError, ProviderAuthError, ProviderUnavailable, UnknownModel
 from ..model import Candidate, LLMUsage, Target
-from .base import ProposalContext
+from .base import FreshLocks, ProposalContext
 from .budget import Budget
 from .parse import ParseError, parse_answer
 from .store import ResponseCache, Transcript
@@ -46,13 +46,15 @@ def _litellm():
     return litellm
 
 
-class LLMProposer:
+class LLMProposer(FreshLocks):
     """Proposer backed by any litellm model string ("openai/gpt-4.1", "anthropic/...", ...).
 
     Each of the k samples of a request is looked up in the response cache first;
     a miss reserves room in the budget, calls the provider (retrying rate limits
     and server errors with backoff), and is cached. With a transcript, every
     answer is also recorded by (target, step, sample) for --replay."""
+
+    _locks = ("_usage_lock",)
 
     def __init__(self, model: str, api_base: str | None = None, api_key: str | None = None,
                  timeout: float = 120.0, temperature: float = 0.7, *,

@@ -6,7 +6,8 @@
   `ProposalContext.identity`) and the sample index. An identical rerun then
   costs nothing and reproduces the same candidates, although measured figures
   in the prompt differ from run to run; `--no-cache` samples afresh (and
-  refreshes the entries).
+  refreshes the entries). A run's answers are also kept in its own folder
+  (RUN/responses), read even with `--no-cache`: `--resume RUN` reuses them.
 - `Transcript`: every answer of a run in one JSON file (`--record FILE`), in
   the order asked, keyed by target, step and sample index rather than by the
   exact prompt, so `--replay FILE` reproduces a run on another machine (where
@@ -23,6 +24,7 @@ import threading
 from pathlib import Path
 
 from ..home import home
+from .base import FreshLocks
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -34,9 +36,11 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 class ResponseCache:
-    def __init__(self, root: Path | None = None, read: bool = True):
+    def __init__(self, root: Path | None = None, read: bool = True, run_root: Path | None = None):
         self.root = root or home() / "responses"
         self.read = read          # False (--no-cache): ask afresh, but store what comes back
+        self.run_root = run_root  # the run's own answers (RUN/responses): read even with --no-cache, so
+                                  # that --resume reuses them
 
     @staticmethod
     def key(model: str, request: object, sample: int) -> str:
@@ -45,22 +49,24 @@ class ResponseCache:
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def get(self, key: str) -> dict | None:
-        if not self.read:
-            return None
-        try:
-            entry = json.loads((self.root / key[:2] / f"{key}.json").read_text())
-        except (OSError, ValueError):
-            return None
-        return entry if isinstance(entry, dict) and isinstance(entry.get("answer"), str) else None
+        for root in [self.run_root] * (self.run_root is not None) + [self.root] * self.read:
+            try:
+                entry = json.loads((root / key[:2] / f"{key}.json").read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(entry, dict) and isinstance(entry.get("answer"), str):
+                return entry
+        return None
 
     def put(self, key: str, entry: dict) -> None:
-        try:
-            _write_atomically(self.root / key[:2] / f"{key}.json", json.dumps(entry))
-        except OSError:
-            pass   # a cache that cannot be written is only a slower cache
+        for root in [self.root] + [self.run_root] * (self.run_root is not None):
+            try:
+                _write_atomically(root / key[:2] / f"{key}.json", json.dumps(entry))
+            except OSError:
+                pass   # a cache that cannot be written is only a slower cache
 
 
-class Transcript:
+class Transcript(FreshLocks):
     """Answers by (target, step, sample). Recording rewrites the file after each answer,
     so an interrupted run keeps what it got."""
 
