@@ -42,7 +42,7 @@ from .settings import RunSettings
 from .verify import Baseline, TestRun
 
 RETRIES = 1                       # a target whose worker died is tried once more
-TASK_NAME = "optimize_target"     # what a Ray worker's process title says while it works on one
+TASK_NAME = "optimize_target"     # a Ray worker's process title says ray::optimize_target:<target> meanwhile
 
 
 class LocalExecutor:
@@ -149,7 +149,7 @@ class RayExecutor:
         from ray.exceptions import RayError, RayTaskError
 
         snapshot = ray.put(_tar(session.ws.base))
-        task = ray.remote(optimize_on_node).options(name=TASK_NAME, num_cpus=1, max_retries=0)
+        task = ray.remote(optimize_on_node)
         settings = replace(session.settings, sandbox=session.sandbox.name)   # never a weaker one on a node
         queue, running, died = list(targets), {}, {}
         slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -161,7 +161,9 @@ class RayExecutor:
                     job = TargetJob(settings, interpreter.current(), target, baseline, session.suite,
                                     session.hotspots, proposers, session.budget)
                     calls = baseline.captured_file.read_bytes() if baseline.captured_file else b""
-                    running[task.remote(job, snapshot, ray.put(calls))] = target
+                    ref = task.options(name=f"{TASK_NAME}:{target.name}", num_cpus=1, max_retries=0) \
+                        .remote(job, snapshot, ray.put(calls))
+                    running[ref] = target
                     session.events.stage(f"ray: {len(running)} target(s) on the cluster; started {target.qualname}")
                 if not running:
                     return
