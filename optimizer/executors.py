@@ -120,18 +120,22 @@ class RayExecutor:
     def connect(self) -> None:
         """Join the cluster (or start a local one): a missing extra or an unreachable
         address is the user's to fix (UsageError), said before any work."""
+        if self.address:
+            _check_reachable(self.address)
+            if "RAY_AUTH_MODE" not in os.environ and _has_token():
+                # `ray start` turns token authentication on (Ray >= 2.59); a client sends its token
+                # only in token mode, which a cluster without authentication accepts too. Ray reads
+                # it when imported: set before.
+                os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")   # not a screen of retry warnings
         ray = _ray()
         if ray.is_initialized():
             return
         import logging
 
-        kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-                      configure_logging=True)
         try:
-            if self.address:
-                ray.init(address=self.address, **kwargs)
-            else:
-                ray.init(num_cpus=self.num_cpus, **kwargs)
+            ray.init(address=self.address, num_cpus=None if self.address else self.num_cpus, include_dashboard=False,
+                     log_to_driver=False, logging_level=logging.WARNING, configure_logging=True)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise UsageError(f"--executor ray: cannot reach the Ray cluster"
                              f"{' at ' + self.address if self.address else ''}: {exc}") from None
@@ -197,6 +201,26 @@ class RayExecutor:
         finally:
             for ref in running:
                 ray.cancel(ref, force=True)
+
+
+def _check_reachable(address: str) -> None:
+    """A host:port that nothing answers on fails at once, in one line (Ray would retry
+    for a minute). Other forms (ray://, auto) are left to Ray."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "/" in address:
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UsageError(f"--executor ray: nothing answers at {address} ({exc.strerror or exc}); start the "
+                         f"cluster's head with: ray start --head --port={port}") from None
+
+
+def _has_token() -> bool:
+    return bool(os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")
+                or Path("~/.ray/auth_token").expanduser().is_file())
 
 
 def _lost(target: Target, why: str, died: dict) -> TargetResult:

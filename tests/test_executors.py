@@ -170,3 +170,16 @@ def test_a_killed_worker_is_retried_and_one_killed_twice_is_reported_lost(local_
     assert kept_edits(report) == {k: v for k, v in kept_edits(local_run).items() if k != twice}
     progress = [json.loads(line) for line in (tmp_path / "progress" / "progress.jsonl").read_text().splitlines()]
     assert twice not in {line["target"] for line in progress}   # not finished: a --resume works on it again
+
+
+@needs_ray
+def test_an_unreachable_cluster_is_one_line_and_exit_2(tmp_path):
+    import socket
+
+    with socket.socket() as s:   # a port nothing listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    repo = make_repo(tmp_path / "r", ALL_REPO)
+    r = optimize(repo, "--all", "--executor", "ray", "--ray-address", f"127.0.0.1:{port}")
+    assert r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"nothing answers at 127.0.0.1:{port}" in r.stderr and "ray start --head" in r.stderr
