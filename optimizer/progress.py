@@ -64,7 +64,10 @@ class Progress:
 
     def save_plan(self, plan: Plan) -> None:
         """The plan, with each baseline's captured calls copied into the run folder (the
-        session's own copies go with its temporary workspace)."""
+        session's own copies go with its temporary workspace). A new plan starts the
+        progress afresh: an earlier run's records in the same folder (--out, --json's
+        folder) are not this run's."""
+        shutil.rmtree(self.root, ignore_errors=True)
         calls = self.root / "calls"
         calls.mkdir(parents=True, exist_ok=True)
         kept = {}

@@ -297,3 +297,12 @@ def test_all_then_resume_through_the_real_cli(repo, tmp_path):
     third = cli("run", repo, "--resume", folder, *flags, timeout=900)   # nothing left: nothing redone
     assert third.returncode == 0, third.stderr
     assert "2 of 2 target(s) finished earlier" in " ".join(third.stdout.split()) and "verifying" not in third.stdout
+
+
+def test_a_new_run_in_a_folder_with_earlier_progress_starts_it_afresh(repo, tmp_path):
+    out = tmp_path / "run"
+    for _ in range(2):
+        with captured_session(repo, out, all=True) as session:
+            run(session, [], targets=targets_of(repo), executor=ScriptedExecutor(), progress=Progress(out))
+    assert len(Progress(out).finished()) == 3
+    assert len((out / "progress" / "progress.jsonl").read_text().splitlines()) == 3
