@@ -100,9 +100,8 @@ def optimize_on_node(job: TargetJob, snapshot: bytes, calls: bytes) -> tuple[Tar
             session.suite, session.hotspots = job.suite, job.hotspots
             session.baselines[job.target.name] = replace(job.baseline, captured_file=calls_file, calls_file=None,
                                                          expected_file=None)
+            # session.notes (which sandbox, which Python) repeat what the driver said: the same settings
             result = session.optimize(job.target, job.proposers)
-            if session.notes:   # what the node's sandbox or interpreter had to say
-                result = replace(result, notes=tuple(session.notes) + result.notes)
     usage = [_minus(p.usage, before) if p.usage is not None else LLMUsage()
              for p, before in zip(job.proposers, spent_before)]
     return result, usage, _minus(job.budget.spent, paid_before)
@@ -176,7 +175,7 @@ class RayExecutor:
                 try:
                     result, usage, paid = ray.get(ref)
                 except RayTaskError as exc:   # our code failed on the node: the same would happen again
-                    result = _lost(target, f"its task failed on the cluster: {_last_line(exc)}", died)
+                    result = _lost(target, f"its task failed on the cluster: {_last_line(exc)}")
                 except RayError as exc:       # the worker or its node died
                     why = f"{type(exc).__name__}: {_last_line(exc)}"
                     if len(died.setdefault(target.name, [])) < self.retries:
@@ -184,7 +183,7 @@ class RayExecutor:
                         queue.insert(0, target)
                         continue
                     died[target.name].append(why)
-                    result = _lost(target, f"its worker died {len(died[target.name])} time(s): {why}", died)
+                    result = _lost(target, f"its worker died {len(died[target.name])} time(s): {why}")
                 else:
                     for proposer, used in zip(proposers, usage):
                         if proposer.usage is not None:
@@ -223,7 +222,7 @@ def _has_token() -> bool:
                 or Path("~/.ray/auth_token").expanduser().is_file())
 
 
-def _lost(target: Target, why: str, died: dict) -> TargetResult:
+def _lost(target: Target, why: str) -> TargetResult:
     return TargetResult(target, notes=(f"lost {target.name}: {why}",), skipped=why, lost=True)
 
 

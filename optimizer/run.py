@@ -1,10 +1,12 @@
 """`optimize run`: the command line's use of the engine, as a function over a Session.
 
-Locate (the named target, else the workload's hotspots) -> capture -> optimize each
-target -> keep its winner on a branch -> a Report. Bad input (an unknown or
-ambiguous name, a module that does not import) raises before any event is emitted.
-Ctrl-C ends the run cleanly: what was verified is kept and the report says the run
-was interrupted.
+Locate (the named target, else the workload's hotspots; with --all every one) ->
+capture -> the executor optimizes each target (executors.py: here, or Ray tasks) ->
+keep each winner on a branch, here -> a Report. With a Progress, the plan and each
+finished target are recorded in the run folder, and a resumed run (its Plan) starts
+after what was finished (progress.py). Bad input (an unknown or ambiguous name, a
+module that does not import) raises before any event is emitted. Ctrl-C ends the
+run cleanly: what was verified is kept and the report says the run was interrupted.
 """
 from __future__ import annotations
 
