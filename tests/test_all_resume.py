@@ -306,3 +306,17 @@ def test_a_new_run_in_a_folder_with_earlier_progress_starts_it_afresh(repo, tmp_
             run(session, [], targets=targets_of(repo), executor=ScriptedExecutor(), progress=Progress(out))
     assert len(Progress(out).finished()) == 3
     assert len((out / "progress" / "progress.jsonl").read_text().splitlines()) == 3
+
+
+def test_max_targets_is_three_unless_all_lifts_it_and_a_given_one_wins(tmp_path):
+    from optimizer.settings import layered, run_settings
+
+    def resolved(**flags):
+        return run_settings(layered(tmp_path, flags, {}), tmp_path, tmp_path / "out").max_targets
+
+    assert resolved() == 3
+    assert resolved(all=True) is None
+    assert resolved(all=True, max_targets=5) == 5
+    (tmp_path / "pyproject.toml").write_text("[tool.optimize]\nall = true\nmax_minutes = 90\n")
+    values = layered(tmp_path, {}, {})
+    assert values["all"] is True and values["max_minutes"] == 90.0
