@@ -153,10 +153,10 @@ def test_a_killed_worker_is_retried_and_one_killed_twice_is_reported_lost(local_
                             "--json", str(tmp_path / "report.json")], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
     try:
-        twice = "pkg.stats.unique_ordered"
-        killed = {_kill_worker(twice, run, set())}
+        twice = "pkg.stats.unique_ordered"   # both start at once (two slots); each runs for seconds
+        killed = {_kill_worker("pkg.stats.count_above_average", run, set())}
         killed.add(_kill_worker(twice, run, killed))
-        _kill_worker("pkg.stats.count_above_average", run, killed)
+        killed.add(_kill_worker(twice, run, killed))   # its retry
         _, err = run.communicate(timeout=900)
     finally:
         run.kill()
