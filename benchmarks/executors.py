@@ -98,7 +98,7 @@ def generate(root: Path, n: int) -> Path:
     imports = "".join(f"from slow.part{m} import *  # noqa: F403\n" for m in modules)
     tests = [f"def test_{name}():\n    first = {call}\n    assert {call} == first\n" for _, name, call in calls]
     (repo / "tests" / "test_slow.py").write_text(imports + "\n\n" + "\n\n".join(tests))
-    (repo / "bench.py").write_text(imports + "\nfor _ in range(3):\n" + "".join(f"    {call}\n" for _, _, call in calls))
+    (repo / "bench.py").write_text(imports + "\nfor _ in range(2):\n" + "".join(f"    {call}\n" for _, _, call in calls))
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(["git", "-c", "user.email=b@example.com", "-c", "user.name=bench", "commit", "-qm", "slow"],
