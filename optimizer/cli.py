@@ -348,17 +348,18 @@ def _resumed_plan(args, repo: Path, values: dict):
     if args.out:
         raise UsageError("--resume goes on in the run's own folder: it does not go with --out")
     folder = run_folder(args.resume, repo, runs_dir())
+    what = f"--resume {args.resume}" if args.resume != "last" else f"--resume (the last run, {folder.name})"
     progress = Progress(folder)
     plan = progress.load_plan()
     if plan.repo != str(repo):
-        raise UsageError(f"--resume {args.resume}: that run was on {plan.repo}, not {repo}")
+        raise UsageError(f"{what}: that run was on {plan.repo}, not {repo}")
     if fingerprint(repo) != (progress.expected_fingerprint() or plan.fingerprint):
-        raise UsageError(f"--resume {args.resume}: {repo} changed since that run; its captured calls and "
+        raise UsageError(f"{what}: {repo} changed since that run; its captured calls and "
                          "verified edits belong to the code they were made on: start a new run")
     for name in _RESUME_FIXED:
         given = getattr(args, name, None)
         if given is not None and given != plan.workload.get(name):
-            raise UsageError(f"--resume {args.resume}: {flag_name(name)} differs from that run's "
+            raise UsageError(f"{what}: {flag_name(name)} differs from that run's "
                              f"({plan.workload.get(name)!r}); start a new run to change it")
         values[name] = plan.workload.get(name)
     return folder, plan
