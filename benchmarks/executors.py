@@ -125,6 +125,8 @@ def one_run(label: str, repo_template: Path, work: Path, extra: list[str], env: 
             "targets": len(statuses),
             "targets_per_minute": round(len(statuses) / (seconds / 60), 2),
             "target_names": sorted(report["targets"]),
+            "fates": {c["target"]: f"{c['status']}: {c['reason'][:300]}" for c in report["candidates"]
+                      if c.get("target") and c["status"] != "kept"},
             "kept": sorted(k["target"] for k in report["kept"]),
             "kept_edits": {k["target"]: k["diff"] for k in report["kept"]},
             "lost": statuses.count("lost"), "skipped": statuses.count("skipped")}
