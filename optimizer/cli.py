@@ -275,7 +275,8 @@ def _plan(args, review: bool = False) -> Plan:
     repo = repo.resolve()
     values = layered(repo, {name: getattr(args, name, None) for name in SPECS},
                      defaults=REVIEW_DEFAULTS if review else None)
-    resumed = _resumed_plan(args, repo, values) if getattr(args, "resume", None) else None
+    is_run = getattr(args, "command", None) == "run"   # a session's --resume is its own (session.jsonl)
+    resumed = _resumed_plan(args, repo, values) if is_run and args.resume else None
     if review:
         values["target"] = None   # a review's targets are the change's, never [tool.optimize] target
     if getattr(args, "json", None) and not args.json.parent.expanduser().resolve().is_dir():
@@ -319,7 +320,7 @@ def _plan(args, review: bool = False) -> Plan:
     settings = run_settings(values, repo, out_dir.expanduser().resolve(), apply=getattr(args, "apply", False),
                             remeasure=review)
     executor = None
-    if not review:
+    if is_run:
         from .executors import executor_for
 
         if values["executor"] == "ray" and args.record:
