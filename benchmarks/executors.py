@@ -120,7 +120,7 @@ def one_run(label: str, repo_template: Path, work: Path, extra: list[str], env: 
         raise SystemExit(f"{label}: exit {r.returncode}: {r.stderr.strip()[-2000:]}")
     report = json.loads(out.read_text())
     statuses = [t["status"] for t in report["targets"].values()]
-    planned = (out.parent / "progress" / "plan.pkl").stat().st_mtime - wall   # profile and capture: the driver's
+    planned = (out.parent / "progress" / "plan.b64").stat().st_mtime - wall   # profile and capture: the driver's
     return {"label": label, "seconds": round(seconds, 1), "before_first_target_s": round(planned, 1),
             "targets": len(statuses),
             "targets_per_minute": round(len(statuses) / (seconds / 60), 2),

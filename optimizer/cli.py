@@ -260,6 +260,7 @@ class Plan:
     values: dict | None = None   # the layered settings (review reads its own from them)
     executor: object = None      # executors.LocalExecutor or RayExecutor (connected)
     resume: "ResumePlan | None" = None   # the earlier run's plan (--resume)
+    progress_dir: Path | None = None   # where the run records its progress (--resume finds it)
 
 
 def _plan(args, review: bool = False) -> Plan:
@@ -329,9 +330,12 @@ def _plan(args, review: bool = False) -> Plan:
         executor = executor_for(values["executor"], values["ray_address"])
         if values["executor"] == "ray":
             executor.connect()   # an unreachable cluster or a missing extra: exit 2 here
+    # --json FILE alone writes that file (and patches beside it), nothing more there: its progress
+    # goes to a run folder of its own in the runs folder, where --resume finds it
+    progress_dir = resumed[0] if resumed else _new_run_dir(repo) if json_path and not args.out else out_dir
     return Plan(settings, model, api_base, transcript, args.record, values["cache"], values["max_calls"],
                 values["max_cost"], values["model_timeout"], json_path, args.out is not None or bool(resumed),
-                values, executor, resumed[1] if resumed else None)
+                values, executor, resumed[1] if resumed else None, progress_dir.expanduser().resolve())
 
 
 # What a resumed run must repeat as it was: they decide which targets there are and what
@@ -413,7 +417,7 @@ def _run(plan: Plan) -> int:
         report = None
         try:
             report = run(session, proposers, targets=targets, model=plan.model, executor=plan.executor,
-                         progress=Progress(settings.out_dir), resume=plan.resume)
+                         progress=Progress(plan.progress_dir), resume=plan.resume)
         finally:
             plan.executor.close()
             if report is None:

@@ -1,11 +1,11 @@
 """A run's progress in its folder, so that `optimize run --resume RUN` goes on from it.
 
-    RUN/progress/plan.pkl        written once the targets are chosen and captured: the
+    RUN/progress/plan.b64        written once the targets are chosen and captured: the
                                  repository's fingerprint, the run's workload (target,
                                  bench, --all), the targets in order, the hotspots and the
                                  "before" flame graph, the test run, and each target's
                                  Baseline, its captured calls copied beside it (calls/)
-    RUN/progress/done/NNN.pkl    one per finished target: its TargetResult and Kept
+    RUN/progress/done/NNN.b64    one per finished target: its TargetResult and Kept
     RUN/progress/fingerprint     the repository's, as the run leaves it (--apply changes it)
     RUN/progress/run.json        the repository, its fingerprint and the targets, readable
     RUN/progress/progress.jsonl  the same, one line per finished target, for people and jq
@@ -17,10 +17,12 @@ refused (exit 2, before any work) when the repository's files changed since the 
 captured calls and verified edits are only good for the code they were made on.
 
 A target interrupted or cut short by a budget is not finished: a resumed run starts it
-afresh. Pickle is used for our own records, written and read by this tool only.
+afresh. The records are pickles of our own objects, written and read by this tool only,
+stored as base64 (they hold model-written code: its raw bytes are never written out).
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -60,7 +62,7 @@ class Progress:
 
     @property
     def exists(self) -> bool:
-        return (self.root / "plan.pkl").is_file()
+        return (self.root / "plan.b64").is_file()
 
     def save_plan(self, plan: Plan) -> None:
         """The plan, with each baseline's captured calls copied into the run folder (the
@@ -77,7 +79,7 @@ class Progress:
                 shutil.copyfile(baseline.captured_file, copy)
                 baseline = replace(baseline, captured_file=copy)
             kept[name] = replace(baseline, calls_file=None, expected_file=None)   # replayed afresh per target
-        _write(self.root / "plan.pkl", pickle.dumps(replace(plan, baselines=kept)))
+        _write(self.root / "plan.b64", _encoded(replace(plan, baselines=kept)))
         _write(self.root / "fingerprint", plan.fingerprint.encode())
         _write(self.root / "run.json", json.dumps({"repo": plan.repo, "fingerprint": plan.fingerprint,
                                                    "workload": plan.workload,
@@ -85,11 +87,11 @@ class Progress:
 
     def load_plan(self) -> Plan:
         try:
-            plan = pickle.loads((self.root / "plan.pkl").read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
-            raise UsageError(f"--resume: cannot read {self.root / 'plan.pkl'}: {exc}") from None
+            plan = _decoded((self.root / "plan.b64").read_bytes())
+        except (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+            raise UsageError(f"--resume: cannot read {self.root / 'plan.b64'}: {exc}") from None
         if not isinstance(plan, Plan):
-            raise UsageError(f"--resume: {self.root / 'plan.pkl'} is not a run's plan")
+            raise UsageError(f"--resume: {self.root / 'plan.b64'} is not a run's plan")
         return plan
 
     def record(self, result: TargetResult, kept: Kept | None, repo: Path | None = None) -> None:
@@ -100,8 +102,8 @@ class Progress:
             _write(self.root / "fingerprint", fingerprint(repo).encode())
         done = self.root / "done"
         done.mkdir(parents=True, exist_ok=True)
-        n = len(list(done.glob("*.pkl")))
-        _write(done / f"{n:03d}.pkl", pickle.dumps((result, kept)))
+        n = len(list(done.glob("*.b64")))
+        _write(done / f"{n:03d}.b64", _encoded((result, kept)))
         line = {"target": result.target.name,
                 "status": "skipped" if result.skipped else "kept" if kept else "nothing kept",
                 "candidates": len(result.outcomes),
@@ -119,10 +121,10 @@ class Progress:
 
     def finished(self) -> list[tuple[TargetResult, Kept | None]]:
         out = []
-        for path in sorted((self.root / "done").glob("*.pkl")):
+        for path in sorted((self.root / "done").glob("*.b64")):
             try:
-                out.append(pickle.loads(path.read_bytes()))
-            except (OSError, pickle.UnpicklingError, EOFError):
+                out.append(_decoded(path.read_bytes()))
+            except (OSError, ValueError, pickle.UnpicklingError, EOFError):
                 continue   # a record cut off by a kill: that target is done again
         return out
 
@@ -168,7 +170,7 @@ def run_folder(run: str, repo: Path, runs: Path) -> Path:
     if path.is_file():
         path = path.parent
     if not Progress(path).exists:
-        raise UsageError(f"--resume {run}: not a run folder with progress ({FOLDER}/plan.pkl); runs of "
+        raise UsageError(f"--resume {run}: not a run folder with progress ({FOLDER}/plan.b64); runs of "
                          "optimize run record it")
     return path.resolve()
 
@@ -178,6 +180,16 @@ def _run_repo(path: Path) -> str | None:
         return json.loads(path.read_text()).get("repo")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def _encoded(value) -> bytes:
+    """A pickle as base64: the records hold model-written code, and nothing the tool writes
+    may carry its raw bytes (a terminal escape in a candidate's source) to whoever cats it."""
+    return base64.b64encode(pickle.dumps(value))
+
+
+def _decoded(data: bytes):
+    return pickle.loads(base64.b64decode(data, validate=True))
 
 
 def _write(path: Path, data: bytes) -> None:

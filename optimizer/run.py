@@ -87,7 +87,7 @@ def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | 
             report.meta["targets_left"] = left
             report.notes.append(f"{len(left)} of {len(targets)} target(s) not started ({why}): "
                                 f"{', '.join(left[:5])}{' …' if len(left) > 5 else ''}"
-                                + (f"; optimize run {settings.repo} --resume {settings.out_dir} goes on"
+                                + (f"; optimize run {settings.repo} --resume {progress.root.parent} goes on"
                                    if progress is not None else ""))
         if kept_results and "before" in report.profiles:   # the workload's flame graph after the kept edits
             after, copy = session.profile_kept(kept_results)
@@ -101,7 +101,7 @@ def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | 
     except KeyboardInterrupt:
         report.status = "interrupted"
         report.notes.append("interrupted: the report holds what was finished; kept edits stay kept"
-                            + (f"; optimize run {settings.repo} --resume {settings.out_dir} goes on"
+                            + (f"; optimize run {settings.repo} --resume {progress.root.parent} goes on"
                                if progress is not None else ""))
     finally:
         report.meta["duration_s"] = round(time.time() - started, 1)

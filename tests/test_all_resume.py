@@ -177,7 +177,7 @@ def test_a_finished_record_cut_off_by_a_kill_is_done_again(repo, tmp_path):
     out = tmp_path / "run"
     with captured_session(repo, out, all=True) as session:
         run(session, [], targets=targets_of(repo), executor=ScriptedExecutor(), progress=Progress(out))
-    last = sorted((out / "progress" / "done").glob("*.pkl"))[-1]
+    last = sorted((out / "progress" / "done").glob("*.b64"))[-1]
     last.write_bytes(last.read_bytes()[:10])
     assert [r.target.name for r, _ in Progress(out).finished()] == ["pkg.stats.unique_ordered",
                                                                      "pkg.stats.count_above_average"]

@@ -168,7 +168,8 @@ def test_a_killed_worker_is_retried_and_one_killed_twice_is_reported_lost(local_
     assert any(n.startswith("pkg.stats.count_above_average: its first worker died") and "retried" in n
                for n in report["notes"])
     assert kept_edits(report) == {k: v for k, v in kept_edits(local_run).items() if k != twice}
-    progress = [json.loads(line) for line in (tmp_path / "progress" / "progress.jsonl").read_text().splitlines()]
+    [log] = (Path(os.environ["OPTIMIZE_HOME"]) / "runs").glob("r-*/progress/progress.jsonl")   # --json alone: the
+    progress = [json.loads(line) for line in log.read_text().splitlines()]                     # runs folder's
     assert twice not in {line["target"] for line in progress}   # not finished: a --resume works on it again
 
 
