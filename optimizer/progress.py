@@ -77,7 +77,7 @@ class Progress:
             if baseline.captured_file is not None and baseline.captured_file.is_file():
                 copy = calls / f"{i:03d}.pkl"
                 shutil.copyfile(baseline.captured_file, copy)
-                baseline = replace(baseline, captured_file=copy)
+                baseline = replace(baseline, captured_file=copy.relative_to(self.root))   # the folder may move
             kept[name] = replace(baseline, calls_file=None, expected_file=None)   # replayed afresh per target
         _write(self.root / "plan.b64", _encoded(replace(plan, baselines=kept)))
         _write(self.root / "fingerprint", plan.fingerprint.encode())
@@ -92,6 +92,9 @@ class Progress:
             raise UsageError(f"--resume: cannot read {self.root / 'plan.b64'}: {exc}") from None
         if not isinstance(plan, Plan):
             raise UsageError(f"--resume: {self.root / 'plan.b64'} is not a run's plan")
+        for name, baseline in plan.baselines.items():
+            if baseline.captured_file is not None:
+                plan.baselines[name] = replace(baseline, captured_file=self.root / baseline.captured_file)
         return plan
 
     def record(self, result: TargetResult, kept: Kept | None, repo: Path | None = None) -> None:

@@ -55,17 +55,16 @@ ALL_REPO = {
 
         def test_unique():
             assert unique_ordered([3, 1, 3, 2, 1]) == [3, 1, 2]
-            assert unique_ordered([i % 300 for i in range(3000)]) == list(range(300))
+            assert unique_ordered([i % 2000 for i in range(12000)]) == list(range(2000))   # tens of ms: always profiled
 
 
         def test_above():
             assert count_above_average([1, 2, 3, 4, 10]) == 1
-            assert count_above_average(list(range(1500))) == 750
+            assert count_above_average(list(range(4000))) == 2000
 
 
-        def test_checksum():
+        def test_checksum():   # too quick for the profile to credit: never a target of --all
             assert checksum([1, 2, 3]) == 14
-            assert checksum(list(range(20000))) >= 0
     ''',
 }
 
@@ -276,12 +275,13 @@ def test_max_minutes_must_be_positive(repo):
 @pytest.mark.slow
 def test_all_then_resume_through_the_real_cli(repo, tmp_path):
     flags = ("--search-seconds", "0", "--rounds", "2", "--no-second-opinion", "--sandbox", "process")
+    both = {"pkg.stats.count_above_average", "pkg.stats.unique_ordered"}
     first = cli("run", repo, "--all", "--max-targets", "1", *flags, timeout=900)
     assert first.returncode == 0, first.stderr
     [folder] = [p for p in (Path(os.environ["OPTIMIZE_HOME"]) / "runs").iterdir() if p.name.startswith("r-")]
     report = json.loads((folder / "report.json").read_text())
-    assert list(report["targets"]) == ["pkg.stats.count_above_average"]   # the profile's first
-    assert report["meta"]["targets_left"] == ["pkg.stats.unique_ordered"]
+    [done] = report["targets"]   # the profile's first, whichever it ranks first
+    assert {done, *report["meta"]["targets_left"]} == both and done not in report["meta"]["targets_left"]
 
     second = cli("run", repo, "--resume", *flags, timeout=900)   # the last run of this repository
     assert second.returncode == 0, second.stderr
@@ -290,8 +290,7 @@ def test_all_then_resume_through_the_real_cli(repo, tmp_path):
     assert "1 of 2 target(s) finished earlier and carried over; captured calls reused" in " ".join(second.stdout.split())
     report = json.loads((folder / "report.json").read_text())   # the same folder, the whole run
     assert report["status"] == "completed" and "targets_left" not in report["meta"]
-    assert {t: v["status"] for t, v in report["targets"].items()} == {"pkg.stats.count_above_average": "kept",
-                                                                       "pkg.stats.unique_ordered": "kept"}
+    assert {t: v["status"] for t, v in report["targets"].items()} == dict.fromkeys(both, "kept")
     assert {k["branch"] for k in report["kept"]} == {"optimize/count_above_average", "optimize/unique_ordered"}
 
     third = cli("run", repo, "--resume", folder, *flags, timeout=900)   # nothing left: nothing redone
