@@ -178,12 +178,12 @@ class RayExecutor:
                     result = _lost(target, f"its task failed on the cluster: {_last_line(exc)}")
                 except RayError as exc:       # the worker or its node died
                     why = f"{type(exc).__name__}: {_last_line(exc)}"
-                    if len(died.setdefault(target.name, [])) < self.retries:
-                        died[target.name].append(why)
+                    deaths = died.setdefault(target.name, [])
+                    deaths.append(why)
+                    if len(deaths) <= self.retries:
                         queue.insert(0, target)
                         continue
-                    died[target.name].append(why)
-                    result = _lost(target, f"its worker died {len(died[target.name])} time(s): {why}")
+                    result = _lost(target, f"its worker died {len(deaths)} time(s): {why}")
                 else:
                     for proposer, used in zip(proposers, usage):
                         if proposer.usage is not None:

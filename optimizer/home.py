@@ -5,6 +5,7 @@ so it never writes to the real home."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -19,3 +20,12 @@ def home() -> Path:
 
 def runs_dir() -> Path:
     return home() / "runs"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Whole or not at all: a reader (another run, a resume) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)

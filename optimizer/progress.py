@@ -28,11 +28,11 @@ import json
 import os
 import pickle
 import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import UsageError
+from .home import write_atomically
 from .model import Hotspot, Kept, Target, TargetResult
 from .verify import Baseline, TestRun
 from .workspace import _NOT_COPIED
@@ -79,9 +79,9 @@ class Progress:
                 shutil.copyfile(baseline.captured_file, copy)
                 baseline = replace(baseline, captured_file=copy.relative_to(self.root))   # the folder may move
             kept[name] = replace(baseline, calls_file=None, expected_file=None)   # replayed afresh per target
-        _write(self.root / "plan.b64", _encoded(replace(plan, baselines=kept)))
-        _write(self.root / "fingerprint", plan.fingerprint.encode())
-        _write(self.root / "run.json", json.dumps({"repo": plan.repo, "fingerprint": plan.fingerprint,
+        write_atomically(self.root / "plan.b64", _encoded(replace(plan, baselines=kept)))
+        write_atomically(self.root / "fingerprint", plan.fingerprint.encode())
+        write_atomically(self.root / "run.json", json.dumps({"repo": plan.repo, "fingerprint": plan.fingerprint,
                                                    "workload": plan.workload,
                                                    "targets": [t.name for t in plan.targets]}).encode())
 
@@ -102,11 +102,11 @@ class Progress:
         or killed run keeps every target finished before). `repo`: the user's folder, when
         the kept edit was applied to it: the fingerprint a resume expects is taken again."""
         if repo is not None:
-            _write(self.root / "fingerprint", fingerprint(repo).encode())
+            write_atomically(self.root / "fingerprint", fingerprint(repo).encode())
         done = self.root / "done"
         done.mkdir(parents=True, exist_ok=True)
         n = len(list(done.glob("*.b64")))
-        _write(done / f"{n:03d}.b64", _encoded((result, kept)))
+        write_atomically(done / f"{n:03d}.b64", _encoded((result, kept)))
         line = {"target": result.target.name,
                 "status": "skipped" if result.skipped else "kept" if kept else "nothing kept",
                 "candidates": len(result.outcomes),
@@ -193,12 +193,3 @@ def _encoded(value) -> bytes:
 
 def _decoded(data: bytes):
     return pickle.loads(base64.b64decode(data, validate=True))
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Whole or not at all: a reader never sees half a record."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)

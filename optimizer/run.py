@@ -57,8 +57,7 @@ def run(session: Session, proposers: list[Proposer], *, targets: list[Target] | 
             targets = _resumed(session, report, resume, progress)
         else:
             targets = _planned(session, report, targets, progress)
-        done = {name for name in report.targets}
-        work = [t for t in targets if t.name not in done]
+        work = [t for t in targets if t.name not in report.targets]
         if settings.all and settings.max_targets is not None:
             work = work[:settings.max_targets]   # this invocation's share; a resume does the rest
 

@@ -18,21 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from pathlib import Path
 
-from ..home import home
+from ..home import home, write_atomically
 from .base import FreshLocks
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 class ResponseCache:
@@ -61,7 +51,7 @@ class ResponseCache:
     def put(self, key: str, entry: dict) -> None:
         for root in [self.root] + [self.run_root] * (self.run_root is not None):
             try:
-                _write_atomically(root / key[:2] / f"{key}.json", json.dumps(entry))
+                write_atomically(root / key[:2] / f"{key}.json", json.dumps(entry).encode())
             except OSError:
                 pass   # a cache that cannot be written is only a slower cache
 
@@ -99,6 +89,7 @@ class Transcript(FreshLocks):
         with self._lock:
             self.entries.append({"target": target, "step": step, "sample": sample, **entry})
             try:
-                _write_atomically(self.path, json.dumps({"model": self.model, "answers": self.entries}, indent=1))
+                data = json.dumps({"model": self.model, "answers": self.entries}, indent=1)
+                write_atomically(self.path, data.encode())
             except OSError:
                 pass
